@@ -1,0 +1,54 @@
+/**
+ * Redaction: every message, log line and report passes through here. Secrets are bearer
+ * tokens, JWTs, `Authorization`/`Cookie` header values and token-like query parameters.
+ */
+
+const SECRET_QUERY_NAMES = new Set(['token', 'access_token', 'accesstoken', 'auth', 'authorization', 'jwt', 'apikey', 'api_key', 'key', 'secret', 'password', 'sig', 'signature']);
+const REDACTED = '***';
+
+/** Redacts token query parameters (and any `extra` names, e.g. `--token-query`) and userinfo passwords in a URL. */
+export function redactUrl(url: string | URL, extraQueryNames: readonly string[] = []): string {
+  let parsed: URL;
+  try {
+    parsed = typeof url === 'string' ? new URL(url) : new URL(url.href);
+  } catch {
+    return redactText(String(url));
+  }
+  if (parsed.password) parsed.password = REDACTED;
+  const extra = new Set(extraQueryNames.map((n) => n.toLowerCase()));
+  for (const name of [...parsed.searchParams.keys()]) {
+    const lower = name.toLowerCase();
+    if (SECRET_QUERY_NAMES.has(lower) || extra.has(lower)) parsed.searchParams.set(name, REDACTED);
+  }
+  // URLSearchParams encodes '*' as-is, so the redacted value stays readable.
+  return parsed.href;
+}
+
+const JWT_RE = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+const BEARER_RE = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+const HEADER_RE = /\b(authorization|cookie|set-cookie|x-api-key)(\s*[:=]\s*)([^\r\n,;]+)/gi;
+const QUERY_RE = /([?&](?:token|access_token|auth|jwt|apikey|api_key|secret|password)=)[^&\s#"']+/gi;
+const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)[^@\s/]+@/gi;
+
+/** Redacts anything that looks like a secret inside free text. `secrets` are exact values to hide. */
+export function redactText(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join(REDACTED);
+  }
+  return out
+    .replace(HEADER_RE, (_m, name: string, sep: string) => `${name}${sep}${REDACTED}`)
+    .replace(BEARER_RE, (_m, scheme: string) => `${scheme} ${REDACTED}`)
+    .replace(JWT_RE, REDACTED)
+    .replace(QUERY_RE, `$1${REDACTED}`)
+    .replace(USERINFO_RE, `$1${REDACTED}@`);
+}
+
+/** Headers with secret values replaced, for debug output. */
+export function redactHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    out[name] = /^(authorization|cookie|proxy-authorization|x-api-key)$/i.test(name) ? REDACTED : value;
+  }
+  return out;
+}
