@@ -1,0 +1,100 @@
+/**
+ * Shared auth flags (listen, publish, stats, bench): a bearer token from `--token`,
+ * `SSEKIT_TOKEN` or `--token-file`, placed in `Authorization` or a query parameter
+ * (`--token-query`), or a JWT minted with `--jwt-secret` / `--jwt-key`.
+ */
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { parseDuration } from '../../core/duration.js';
+import { mintJwt, type TokenPlacement } from '../../transport/auth.js';
+
+/** The raw flag values. */
+export interface AuthFlags {
+  readonly token?: string;
+  readonly tokenFile?: string;
+  readonly tokenQuery?: string;
+  readonly jwtSecret?: string;
+  readonly jwtKey?: string;
+  readonly claims?: string;
+  readonly role?: string;
+  readonly sub?: string;
+  readonly ttl?: string;
+}
+
+/** Adds the auth flags to a command. */
+export function addAuthFlags(command: Command): Command {
+  return command
+    .addOption(new Option('--token <token>', 'bearer token (prefer SSEKIT_TOKEN or --token-file: flags show up in ps)').env('SSEKIT_TOKEN'))
+    .option('--token-file <path>', 'read the bearer token from a file')
+    .option('--token-query <name>', 'send the token as this query parameter instead of Authorization (e.g. token)')
+    .addOption(new Option('--jwt-secret <secret>', 'mint an HS256 JWT with this secret and use it as the token').env('SSEKIT_JWT_SECRET'))
+    .option('--jwt-key <pem-file>', 'mint a JWT signed with this private key (RS256/ES256/EdDSA by key type)')
+    .option('--claims <json>', 'claims of the minted JWT, as a JSON object')
+    .option('--role <role>', 'role claim of the minted JWT (e.g. admin)')
+    .option('--sub <id>', 'subject (user id) of the minted JWT')
+    .option('--ttl <duration>', 'lifetime of the minted JWT', '1h');
+}
+
+/** Whether any JWT-minting flag was given. */
+function wantsMint(flags: AuthFlags): boolean {
+  return flags.jwtSecret !== undefined || flags.jwtKey !== undefined;
+}
+
+/** Parses `--claims`; `UsageError` unless it is a JSON object. */
+export function parseClaims(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--claims: not valid JSON: ${text.slice(0, 80)}`, { hint: `e.g. --claims '{"salon_id":1}'` });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--claims: must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+/** Mints a JWT from the flags (used by `listen` and by `ssekit token`). */
+export async function mintFromFlags(flags: AuthFlags, options: { useDevSecret: boolean }): Promise<string> {
+  const claims = parseClaims(flags.claims);
+  const ttlMs = parseDuration(flags.ttl ?? '1h', '--ttl');
+  let privateKeyPem: string | undefined;
+  if (flags.jwtKey !== undefined) {
+    try {
+      privateKeyPem = await readFile(flags.jwtKey, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--jwt-key: cannot read ${flags.jwtKey}`, { cause: error });
+    }
+  }
+  if (!options.useDevSecret && flags.jwtSecret === undefined && privateKeyPem === undefined) {
+    throw new UsageError('no signing key: give --jwt-secret or --jwt-key');
+  }
+  return mintJwt({ secret: flags.jwtSecret, privateKeyPem, claims, role: flags.role, sub: flags.sub, ttlMs });
+}
+
+/** Resolves the flags to a token placement (undefined: no auth). */
+export async function resolveToken(flags: AuthFlags): Promise<TokenPlacement | undefined> {
+  const hasMintOnlyFlags = flags.claims !== undefined || flags.role !== undefined || flags.sub !== undefined;
+  if (hasMintOnlyFlags && !wantsMint(flags)) {
+    throw new UsageError('--claims/--role/--sub mint a JWT and need --jwt-secret or --jwt-key', { hint: 'for ssekit serve, the dev secret is printed at its start' });
+  }
+  if (flags.tokenFile !== undefined && wantsMint(flags)) throw new UsageError('give either --token-file or --jwt-secret/--jwt-key, not both');
+  let token: string | undefined;
+  if (flags.tokenFile !== undefined) {
+    try {
+      token = (await readFile(flags.tokenFile, 'utf8')).trim();
+    } catch (error) {
+      throw new UsageError(`--token-file: cannot read ${flags.tokenFile}`, { cause: error });
+    }
+    if (token === '') throw new UsageError(`--token-file: ${flags.tokenFile} is empty`);
+  } else if (wantsMint(flags)) {
+    token = await mintFromFlags(flags, { useDevSecret: false });
+  } else if (flags.token !== undefined && flags.token !== '') {
+    token = flags.token.trim();
+  }
+  if (token === undefined) {
+    if (flags.tokenQuery !== undefined) throw new UsageError('--token-query needs a token (--token, SSEKIT_TOKEN, --token-file or --jwt-secret)');
+    return undefined;
+  }
+  return flags.tokenQuery === undefined ? { token } : { token, queryName: flags.tokenQuery };
+}

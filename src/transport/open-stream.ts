@@ -1,0 +1,240 @@
+/**
+ * Opens one SSE response: GET with the SSE headers, redirects followed by hand (so credentials
+ * never cross to another origin), status and content-type checks. Returns the open body; every
+ * failure is a typed error, and `isRetryable` says whether a reconnect may help.
+ */
+import type { Dispatcher } from 'undici';
+import { request } from 'undici';
+import { ConnectError, HttpStatusError, ProtocolError, SsekitError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
+import { applyToken, type TokenPlacement } from './auth.js';
+
+/** What to open. */
+export interface StreamRequest {
+  readonly url: URL;
+  /** Extra headers (lower-case names not required). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly token?: TokenPlacement | undefined;
+  /** Sent as `Last-Event-ID` when not empty. */
+  readonly lastEventId: string;
+  readonly dispatcher: Dispatcher;
+  readonly signal: AbortSignal;
+  /** Redirects followed at most (default 5). */
+  readonly maxRedirects?: number;
+}
+
+/** An open stream. */
+export interface OpenedStream {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Dispatcher.ResponseData['body'];
+  /** The URL that answered (after redirects). */
+  readonly url: URL;
+}
+
+/** A response the stream should not reconnect after (204 No Content: WHATWG "fail the connection", no retry). */
+export class NoContentError extends SsekitError {
+  constructor(url: URL) {
+    super('SSEKIT_NO_CONTENT', 0, `server answered 204 No Content: the stream is over (${redactUrl(url)})`);
+  }
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+// Credentials that never follow a redirect to another origin.
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** Opens the stream or throws a typed error (`ConnectError`, `HttpStatusError`, `ProtocolError`, `NoContentError`). */
+export async function openStream(req: StreamRequest): Promise<OpenedStream> {
+  const origin = req.url.origin;
+  const maxRedirects = req.maxRedirects ?? 5;
+  let url = req.url;
+  for (let redirects = 0; ; redirects++) {
+    const sameOrigin = url.origin === origin;
+    const baseHeaders: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache' };
+    for (const [name, value] of Object.entries(req.headers)) {
+      const lower = name.toLowerCase();
+      if (!sameOrigin && CREDENTIAL_HEADERS.has(lower)) continue;
+      baseHeaders[lower] = value;
+    }
+    if (req.lastEventId !== '') baseHeaders['last-event-id'] = req.lastEventId;
+    const withToken = applyToken(url, baseHeaders, req.token, origin);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(withToken.url, { method: 'GET', headers: withToken.headers, dispatcher: req.dispatcher, signal: req.signal });
+    } catch (error) {
+      throw connectErrorFor(error, url, req.token);
+    }
+    const { statusCode } = response;
+    if (REDIRECTS.has(statusCode)) {
+      const location = headerValue(response.headers['location']);
+      discardBody(response.body);
+      if (location === undefined) throw new HttpStatusError(statusCode, `server answered ${statusCode} without a Location header: GET ${show(url, req.token)}`);
+      if (redirects >= maxRedirects) {
+        throw new ProtocolError('SSEKIT_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects, last to ${show(new URL(location, url), req.token)}`);
+      }
+      url = new URL(location, url);
+      continue;
+    }
+    if (statusCode === 200) {
+      const contentType = headerValue(response.headers['content-type']);
+      const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+      if (mediaType !== 'text/event-stream') {
+        discardBody(response.body);
+        throw new ProtocolError('SSEKIT_NOT_EVENT_STREAM', `expected Content-Type text/event-stream, got ${contentType === undefined ? 'none' : `'${contentType}'`}: GET ${show(url, req.token)}`, {
+          hint: 'is this the stream endpoint? an SSE endpoint answers with text/event-stream',
+        });
+      }
+      return { status: statusCode, headers: response.headers, body: response.body, url };
+    }
+    if (statusCode === 204) {
+      discardBody(response.body);
+      throw new NoContentError(url);
+    }
+    const body = await readSmallBody(response.body);
+    throw statusErrorFor(statusCode, response.headers, body, url, req.token);
+  }
+}
+
+/** Whether a failed attempt may succeed later (WHATWG reconnects on network errors; we add 5xx, 408 and 429). */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof ConnectError) return error.code !== 'SSEKIT_DNS' && error.code !== 'SSEKIT_TLS';
+  if (error instanceof HttpStatusError) return error.status >= 500 || error.status === 408 || error.status === 429;
+  return false;
+}
+
+/** Seconds or an HTTP date in `Retry-After`, as ms; undefined when absent or unreadable. */
+export function retryAfterMs(headers: Readonly<Record<string, string | string[] | undefined>>, nowMs = Date.now()): number | undefined {
+  const value = headerValue(headers['retry-after']);
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/** The first value of a header. */
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Destroys a body we will not read; undici emits an abort error on destroy, which is expected. */
+export function discardBody(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', ignore);
+  body.destroy();
+}
+
+function ignore(): void {}
+
+function show(url: URL, token: TokenPlacement | undefined): string {
+  return redactUrl(url, token?.queryName === undefined ? [] : [token.queryName]);
+}
+
+async function readSmallBody(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const buf = chunk as Buffer;
+      chunks.push(buf);
+      size += buf.length;
+      if (size >= MAX_ERROR_BODY_BYTES) break;
+    }
+  } catch {
+    // An error body that breaks off is still an error response; report what we have.
+  } finally {
+    discardBody(body);
+  }
+  return Buffer.concat(chunks).toString('utf8', 0, Math.min(size, MAX_ERROR_BODY_BYTES));
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** `503 Service Unavailable`, or just the number for unusual codes. */
+export function describeStatus(status: number): string {
+  const text = STATUS_TEXT[status];
+  return text === undefined ? String(status) : `${status} ${text}`;
+}
+
+function statusErrorFor(status: number, headers: Readonly<Record<string, string | string[] | undefined>>, body: string, url: URL, token: TokenPlacement | undefined): HttpStatusError {
+  // CONTRACTS §5: the gateway answers 409 {"code":"stream_limit"}; quote any such code.
+  let serverCode: string | undefined;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed !== null && typeof parsed === 'object') {
+      const record = parsed as Record<string, unknown>;
+      const candidate = record['code'] ?? record['error'];
+      if (typeof candidate === 'string' && candidate.length <= 200) serverCode = candidate;
+    }
+  } catch {
+    // Not JSON: the status says enough.
+  }
+  const codePart = serverCode === undefined ? '' : ` (${JSON.stringify(serverCode)})`;
+  const message = `server answered ${describeStatus(status)}${codePart}: GET ${show(url, token)}`;
+  let hint: string | undefined;
+  if (status === 401) hint = 'check the token: --token, SSEKIT_TOKEN, --token-file, or mint one with --jwt-secret';
+  else if (status === 403) hint = 'the token was accepted but lacks the role or scope for this stream';
+  else if (status === 404) hint = 'check the stream path';
+  else if (status === 409 && serverCode === 'stream_limit') hint = 'the server limits concurrent streams per user: close another stream or use another user';
+  const retryAfter = retryAfterMs(headers);
+  const error = new HttpStatusError(status, message, { serverCode, hint });
+  if (retryAfter !== undefined) Object.defineProperty(error, 'retryAfterMs', { value: retryAfter, enumerable: false });
+  return error;
+}
+
+const RETRYABLE_NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const NET_TEXT: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+  UND_ERR_SOCKET: 'socket closed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed (temporary)',
+};
+
+/** Maps a network/TLS error from undici to a `ConnectError` (DNS and TLS errors are not retryable). */
+export function connectErrorFor(error: unknown, url: URL, token?: TokenPlacement): SsekitError {
+  if (error instanceof SsekitError) return error;
+  const code = errorCode(error);
+  const where = show(url, token);
+  if (code === 'ENOTFOUND') {
+    return new ConnectError(`cannot resolve ${url.hostname}: ${where}`, { code: 'SSEKIT_DNS', cause: error, hint: 'check the host name' });
+  }
+  if (code !== undefined && (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code.startsWith('ERR_SSL'))) {
+    return new ConnectError(`TLS failed (${code}): ${where}`, { code: 'SSEKIT_TLS', cause: error, hint: 'add the server CA with --cacert <pem>, or --insecure for a throwaway test server' });
+  }
+  const text = (code !== undefined ? NET_TEXT[code] : undefined) ?? (error instanceof Error ? error.message : String(error));
+  const isKnown = code !== undefined && RETRYABLE_NET_CODES.has(code);
+  return new ConnectError(`cannot connect: ${text}: ${where}`, { code: isKnown ? 'SSEKIT_CONNECT' : 'SSEKIT_CONNECT_OTHER', cause: error });
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
+      // undici wraps socket errors; prefer the OS error underneath when there is one.
+      const inner = (current as { cause?: { code?: unknown } }).cause?.code;
+      return typeof inner === 'string' ? inner : code;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
