@@ -1,0 +1,72 @@
+/**
+ * The layering rules of STYLE.md, checked by scanning imports: cli → command engines → shared
+ * layers → core, never upward or sideways between engines; only cli/, sinks/ and reporters/
+ * touch chalk, ora or the process streams; only cli/ reads process.env; only cli/main.ts exits.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = fileURLToPath(new URL('../../src', import.meta.url));
+const ENGINES = new Set(['listen', 'publish', 'bench', 'stats', 'serve']);
+const SHARED = new Set(['transport', 'stream', 'producers', 'server-stats', 'metrics', 'sinks', 'reporters']);
+const PRESENTATION = new Set(['cli', 'sinks', 'reporters']);
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+const sources = files(SRC).map((path) => {
+  const rel = relative(SRC, path);
+  const text = readFileSync(path, 'utf8');
+  const imports = [...text.matchAll(/^\s*import\s[^'"]*['"]([^'"]+)['"]/gm), ...text.matchAll(/^\s*export\s[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1] as string);
+  return { rel, layer: rel.split('/')[0] as string, text, imports };
+});
+
+function targetLayer(fromRel: string, spec: string): string | undefined {
+  if (!spec.startsWith('.')) return undefined;
+  const resolved = relative(SRC, join(SRC, fromRel, '..', spec));
+  return resolved.split('/')[0];
+}
+
+describe('module boundaries', () => {
+  it('finds the sources', () => {
+    expect(sources.length).toBeGreaterThan(10);
+  });
+
+  it('core imports no other layer', () => {
+    const bad = sources.filter((s) => s.layer === 'core').flatMap((s) => s.imports.filter((i) => (targetLayer(s.rel, i) ?? 'core') !== 'core').map((i) => `${s.rel} → ${i}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('shared layers import neither engines nor cli', () => {
+    const bad = sources
+      .filter((s) => SHARED.has(s.layer))
+      .flatMap((s) => s.imports.filter((i) => { const t = targetLayer(s.rel, i); return t !== undefined && (t === 'cli' || (ENGINES.has(t) && !(s.layer === 'sinks' && t === 'listen'))); }).map((i) => `${s.rel} → ${i}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('engines import neither cli nor each other', () => {
+    const bad = sources
+      .filter((s) => ENGINES.has(s.layer))
+      .flatMap((s) => s.imports.filter((i) => { const t = targetLayer(s.rel, i); return t !== undefined && (t === 'cli' || (ENGINES.has(t) && t !== s.layer)); }).map((i) => `${s.rel} → ${i}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('only cli, sinks and reporters use chalk, ora or the process streams', () => {
+    const bad = sources
+      .filter((s) => !PRESENTATION.has(s.layer))
+      .filter((s) => s.imports.some((i) => i === 'chalk' || i === 'ora') || /process\.(stdout|stderr)\b/.test(s.text))
+      .map((s) => s.rel);
+    expect(bad).toEqual([]);
+  });
+
+  it('only cli reads process.env, and only cli/main.ts exits', () => {
+    expect(sources.filter((s) => s.layer !== 'cli' && /process\.env\b/.test(s.text)).map((s) => s.rel)).toEqual([]);
+    expect(sources.filter((s) => s.rel !== 'cli/main.ts' && /process\.exit\(/.test(s.text)).map((s) => s.rel)).toEqual([]);
+  });
+});
