@@ -10,6 +10,7 @@ import { createCliContext, type CliContext } from './context.js';
 import { registerListenCommand } from './commands/listen.js';
 import { registerTokenCommand } from './commands/token.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerPublishCommand } from './commands/publish.js';
 
 /** How a command runs: `run(ctx => exitCode)`; main owns context, errors and the exit code. */
 export type RunCommand = (action: (ctx: CliContext) => Promise<number>) => Promise<void>;
@@ -66,6 +67,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   registerListenCommand(program, run);
   registerTokenCommand(program, run);
+  registerPublishCommand(program, run);
   registerServeCommand(program, run);
 
   try {

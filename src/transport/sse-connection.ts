@@ -7,6 +7,7 @@
 import type { Dispatcher } from 'undici';
 import { ConnectError, ExitCode, HttpStatusError, SsekitError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
+import { sleep } from '../core/sleep.js';
 import { createFrameParser } from '../stream/parse-frames.js';
 import type { TokenPlacement } from './auth.js';
 import { describeStatus, discardBody, headerValue, isRetryable, NoContentError, openStream } from './open-stream.js';
@@ -265,22 +266,6 @@ function errorEventCode(data: string): string | undefined {
     // Plain-text error events are ordinary events.
   }
   return undefined;
-}
-
-/** Waits `ms`; resolves false when aborted first. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function noop(): void {}

@@ -1,0 +1,60 @@
+/**
+ * Matching delivered events to published ones. Two ways:
+ * - a marker ssekit writes into the payload (`{{nonce}}` → `ssk_<run>_<seq>_`), found with
+ *   `indexOf` before any JSON parsing, so it works with any backend that relays the payload;
+ * - an id the producer returns (e.g. `order_id` in the POST response) found at a JSON path in
+ *   the delivered event.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** Marker correlation for one run. */
+export interface MarkerCodec {
+  /** The common prefix, unique to the run. */
+  readonly prefix: string;
+  /** The marker for an event. */
+  markerFor(seq: number): string;
+  /**
+   * Calls `onSeq` for each marker in `data`. No allocation when there is none: the hot path
+   * for events of other runs is one `indexOf`.
+   */
+  scan(data: string, onSeq: (seq: number) => void): void;
+}
+
+/** Creates the marker codec; `runId` defaults to 8 random hex characters. */
+export function createMarkerCodec(runId: string = randomBytes(4).toString('hex')): MarkerCodec {
+  const prefix = `ssk_${runId}_`;
+  return {
+    prefix,
+    markerFor: (seq) => `${prefix}${seq}_`,
+    scan(data, onSeq) {
+      let at = data.indexOf(prefix);
+      while (at !== -1) {
+        let i = at + prefix.length;
+        let seq = 0;
+        let digits = 0;
+        for (; i < data.length; i++) {
+          const c = data.charCodeAt(i);
+          if (c < 0x30 || c > 0x39) break;
+          seq = seq * 10 + (c - 0x30);
+          digits += 1;
+        }
+        if (digits > 0 && data.charCodeAt(i) === 0x5f /* _ */) onSeq(seq);
+        at = data.indexOf(prefix, i);
+      }
+    },
+  };
+}
+
+/**
+ * Reads a value at a dotted JSON path (`data.order_id`, `$.items[0].id`, `order_id`); returns
+ * it as a string (numbers and strings only), or undefined.
+ */
+export function readJsonPath(value: unknown, path: string): string | undefined {
+  const segments = path.replace(/^\$\.?/, '').split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '');
+  let current: unknown = value;
+  for (const segment of segments) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return typeof current === 'string' ? current : typeof current === 'number' && Number.isFinite(current) ? String(current) : undefined;
+}

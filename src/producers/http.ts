@@ -1,0 +1,54 @@
+/** HTTP producer: POSTs the body (seed 000: `POST /orders` creates an order and broadcasts it). */
+import { request } from 'undici';
+import { ProducerError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
+import { applyToken } from '../transport/auth.js';
+import { connectErrorFor, describeStatus } from '../transport/open-stream.js';
+import type { Producer, ProducerOptions } from './producer.js';
+
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** Creates the HTTP producer. */
+export function createHttpProducer(url: URL, options: ProducerOptions): Producer {
+  const secretNames = options.token?.queryName === undefined ? [] : [options.token.queryName];
+  const description = `${options.method ?? 'POST'} ${redactUrl(url, secretNames)}`;
+  const baseHeaders: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  for (const [name, value] of Object.entries(options.headers ?? {})) baseHeaders[name.toLowerCase()] = value;
+  const target = applyToken(url, baseHeaders, options.token, url.origin);
+  return {
+    kind: 'http',
+    description,
+    async open() {},
+    async publish(body) {
+      let response;
+      try {
+        response = await request(target.url, {
+          method: (options.method ?? 'POST') as 'POST',
+          headers: target.headers,
+          body,
+          dispatcher: options.dispatcher,
+          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        });
+      } catch (error) {
+        const connectError = connectErrorFor(error, url, options.token);
+        throw new ProducerError(`producer failed: ${connectError.message}`, { code: 'SSEKIT_PRODUCER_UNREACHABLE', isUnreachable: true, cause: error });
+      }
+      let text = '';
+      let size = 0;
+      for await (const chunk of response.body) {
+        const buf = chunk as Buffer;
+        size += buf.length;
+        if (size <= MAX_RESPONSE_BYTES) text += buf.toString('utf8');
+      }
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        const detail = text.trim().slice(0, 200).replace(/\s+/g, ' ');
+        throw new ProducerError(`producer answered ${describeStatus(response.statusCode)}${detail === '' ? '' : ` ${detail}`}: ${description}`, {
+          code: 'SSEKIT_PRODUCER_STATUS',
+          isUnreachable: response.statusCode >= 500,
+        });
+      }
+      return { responseText: text };
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,377 @@
+/**
+ * `publish`'s engine: open the watching streams, publish N events on an open-model schedule,
+ * match each delivery to its event, and measure latency from the event's scheduled send time
+ * (so a stalled producer shows up as latency instead of hiding: coordinated omission).
+ *
+ * One monotonic clock (`performance.now()`) stamps both ends.
+ */
+import type { Dispatcher } from 'undici';
+import { SsekitError } from '../core/errors.js';
+import { sleep } from '../core/sleep.js';
+import { createMarkerCodec, readJsonPath } from '../metrics/correlate.js';
+import { createLatencyHistogram, summarizeLatency, type LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
+import type { Producer } from '../producers/producer.js';
+import type { BodyTemplate } from '../producers/template.js';
+import { tryParseJson } from '../stream/normalize.js';
+import type { TokenPlacement } from '../transport/auth.js';
+import { runSseConnection, type SseConnectionEnd } from '../transport/sse-connection.js';
+
+/** How deliveries are matched to published events. */
+export type Correlation =
+  | { readonly kind: 'marker' }
+  | {
+      readonly kind: 'id';
+      /** JSON path of the id in the producer's response (e.g. `order_id`). */
+      readonly responsePath: string;
+      /** JSON path of the id in the delivered event's data (e.g. `data.order_id`). */
+      readonly eventPath: string;
+    };
+
+/** A latency statistic a gate can check. */
+export type GateStat = 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'max' | 'mean';
+
+/** Options for `runPublish`, built once by the CLI. */
+export interface PublishOptions {
+  readonly producer: Producer;
+  readonly template: BodyTemplate;
+  readonly correlation: Correlation;
+  readonly watch: readonly { readonly url: URL; readonly display: string; readonly token?: TokenPlacement | undefined }[];
+  /** Connections per watched stream (fan-out). */
+  readonly listenersPerStream: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly count: number;
+  /** Events per second (open model). */
+  readonly ratePerSecond: number;
+  /** An event not seen within this long after its scheduled time is lost, ms. */
+  readonly timeoutMs: number;
+  readonly targetMs: number;
+  readonly gate: GateStat;
+  readonly maxEventBytes: number;
+  /** How long to wait for every watcher to open, ms. */
+  readonly openTimeoutMs: number;
+  readonly dispatcher: Dispatcher;
+}
+
+/** One event's outcome, reported as soon as it is complete or timed out. */
+export interface PublishedEvent {
+  readonly seq: number;
+  /** The producer's id (id correlation) or the marker. */
+  readonly id: string;
+  /** Time until the last listener had it, from the scheduled send time, ms (NaN when none did). */
+  readonly latencyMs: number;
+  /** The producer call's own duration, ms. */
+  readonly callMs: number;
+  readonly delivered: number;
+  readonly expected: number;
+  readonly error?: string | undefined;
+}
+
+/** The run's result. */
+export interface PublishResult {
+  readonly endReason: 'passed' | 'failed' | 'interrupted';
+  readonly producer: string;
+  readonly watchers: number;
+  readonly sent: number;
+  readonly producerErrors: number;
+  readonly expectedDeliveries: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly latency: LatencySummary;
+  readonly callLatency: LatencySummary;
+  readonly histogram: LatencyHistogram;
+  readonly targetMs: number;
+  readonly gate: GateStat;
+  readonly gateValueMs: number;
+  /** Why the verdict failed (empty when passed). */
+  readonly failures: readonly string[];
+  readonly events: readonly PublishedEvent[];
+}
+
+/** Callbacks; `onEvent` once per event when it is settled. */
+export interface PublishHooks {
+  readonly signal: AbortSignal;
+  onEvent?(event: PublishedEvent): void;
+  onStatus?(text: string): void;
+}
+
+const SWEEP_MS = 25;
+
+/** Runs the publish-and-measure loop. Throws only when the watchers cannot open or the producer cannot connect. */
+export async function runPublish(options: PublishOptions, hooks: PublishHooks): Promise<PublishResult> {
+  const { count, listenersPerStream } = options;
+  const listenerCount = options.watch.length * listenersPerStream;
+  const marker = createMarkerCodec();
+  const histogram = createLatencyHistogram();
+  const callHistogram = createLatencyHistogram();
+
+  // Per event: scheduled time, settled flag, deliveries; per (event, listener): seen.
+  const scheduledAt = new Float64Array(count).fill(Number.NaN);
+  const lastArrival = new Float64Array(count);
+  const callMs = new Float64Array(count).fill(Number.NaN);
+  const deliveredCount = new Uint32Array(count);
+  const seen = new Uint8Array(count * listenerCount);
+  const settled = new Uint8Array(count);
+  const ids: string[] = new Array<string>(count).fill('');
+  const errors: (string | undefined)[] = new Array<string | undefined>(count).fill(undefined);
+  // Id correlation: deliveries can arrive before the POST response; park them by id.
+  const seqById = new Map<string, number>();
+  const earlyById = new Map<string, { listener: number; at: number }[]>();
+  let delivered = 0;
+  let duplicated = 0;
+  let lateOrUnknown = 0;
+  const events: PublishedEvent[] = [];
+
+  const record = (seq: number, listener: number, at: number): void => {
+    if (seq < 0 || seq >= count || Number.isNaN(scheduledAt[seq] as number)) return;
+    const slot = seq * listenerCount + listener;
+    if (seen[slot] === 1) {
+      duplicated += 1;
+      return;
+    }
+    seen[slot] = 1;
+    const latency = at - (scheduledAt[seq] as number);
+    if (settled[seq] === 1 || latency > options.timeoutMs) {
+      lateOrUnknown += 1;
+      return;
+    }
+    histogram.recordMs(latency);
+    delivered += 1;
+    deliveredCount[seq] = (deliveredCount[seq] as number) + 1;
+    if (at > (lastArrival[seq] as number)) lastArrival[seq] = at;
+  };
+
+  const onDelivery = (listener: number, data: string): void => {
+    const at = performance.now();
+    if (options.correlation.kind === 'marker') {
+      marker.scan(data, (seq) => record(seq, listener, at));
+      return;
+    }
+    const parsed = tryParseJson(data);
+    if (!parsed.ok) return;
+    const id = readJsonPath(parsed.value, options.correlation.eventPath);
+    if (id === undefined) return;
+    const seq = seqById.get(id);
+    if (seq !== undefined) record(seq, listener, at);
+    else {
+      const parked = earlyById.get(id) ?? [];
+      parked.push({ listener, at });
+      earlyById.set(id, parked);
+    }
+  };
+
+  // 1. Watchers first, and wait until every one is open.
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  hooks.signal.addEventListener('abort', onAbort, { once: true });
+  let openCount = 0;
+  let openResolve: (() => void) | undefined;
+  let openReject: ((error: SsekitError) => void) | undefined;
+  const allOpen = new Promise<void>((resolve, reject) => {
+    // Only the first outcome counts: a watcher failing later is counted as lost deliveries.
+    openResolve = () => {
+      openReject = undefined;
+      resolve();
+    };
+    openReject = (error) => {
+      openResolve = undefined;
+      openReject = undefined;
+      reject(error);
+    };
+  });
+  allOpen.catch(() => undefined);
+  const watcherEnds: Promise<SseConnectionEnd>[] = [];
+  let listener = 0;
+  for (const stream of options.watch) {
+    for (let k = 0; k < listenersPerStream; k++) {
+      const index = listener++;
+      let isOpen = false;
+      watcherEnds.push(
+        runSseConnection(
+          { url: stream.url, headers: options.headers, token: stream.token, maxEventBytes: options.maxEventBytes, dispatcher: options.dispatcher, maxRetries: 3 },
+          {
+            onEvent: (_type, data) => onDelivery(index, data),
+            onStatus(status) {
+              if (status.kind === 'open' && !isOpen) {
+                isOpen = true;
+                openCount += 1;
+                if (openCount === listenerCount) openResolve?.();
+              } else if (status.kind === 'reconnecting') hooks.onStatus?.(`watcher ${index + 1} reconnecting in ${Math.round(status.delayMs)} ms: ${status.detail}`);
+              else if (status.kind === 'failed') openReject?.(status.error);
+            },
+          },
+          stop.signal,
+        ),
+      );
+    }
+  }
+  const openTimer = setTimeout(() => openReject?.(new SsekitError('SSEKIT_WATCH_TIMEOUT', 3, `only ${openCount} of ${listenerCount} watching streams opened within ${options.openTimeoutMs} ms`)), options.openTimeoutMs);
+  const closeAll = async (): Promise<void> => {
+    stop.abort();
+    await Promise.all(watcherEnds);
+    await options.producer.close();
+  };
+  try {
+    await Promise.race([allOpen, abortPromise(hooks.signal)]);
+    await options.producer.open();
+  } catch (error) {
+    clearTimeout(openTimer);
+    await closeAll();
+    hooks.signal.removeEventListener('abort', onAbort);
+    throw error;
+  }
+  clearTimeout(openTimer);
+  hooks.onStatus?.(`${listenerCount} watching stream${listenerCount === 1 ? '' : 's'} open; publishing ${count} event${count === 1 ? '' : 's'} at ${options.ratePerSecond}/s via ${options.producer.description}`);
+
+  // 2. Publish on schedule; 3. settle events as they complete or time out.
+  const intervalMs = 1000 / options.ratePerSecond;
+  const startAt = performance.now();
+  let producerErrors = 0;
+  let sent = 0;
+  let nextToSettle = 0;
+  const inFlight = new Set<Promise<void>>();
+
+  const settle = (seq: number): void => {
+    settled[seq] = 1;
+    const expected = errors[seq] === undefined ? listenerCount : 0;
+    const got = deliveredCount[seq] as number;
+    const event: PublishedEvent = {
+      seq,
+      id: ids[seq] as string,
+      latencyMs: got > 0 ? (lastArrival[seq] as number) - (scheduledAt[seq] as number) : Number.NaN,
+      callMs: callMs[seq] as number,
+      delivered: got,
+      expected,
+      error: errors[seq],
+    };
+    events.push(event);
+    hooks.onEvent?.(event);
+  };
+  const sweep = (now: number, isFinal: boolean): void => {
+    while (nextToSettle < sent) {
+      const seq = nextToSettle;
+      const due = (scheduledAt[seq] as number) + options.timeoutMs;
+      const isComplete = errors[seq] !== undefined || (deliveredCount[seq] as number) === listenerCount;
+      // Settle in order, so lines come out by sequence number.
+      if (!isComplete && !isFinal && now < due) return;
+      if (!isComplete && Number.isNaN(callMs[seq] as number) && errors[seq] === undefined && !isFinal) return;
+      settle(seq);
+      nextToSettle += 1;
+    }
+  };
+
+  const publishOne = async (seq: number, scheduled: number): Promise<void> => {
+    scheduledAt[seq] = scheduled;
+    const nonce = marker.markerFor(seq);
+    ids[seq] = nonce;
+    const body = options.template.render(seq, nonce);
+    const before = performance.now();
+    try {
+      const result = await options.producer.publish(body);
+      callMs[seq] = performance.now() - before;
+      callHistogram.recordMs(callMs[seq] as number);
+      if (options.correlation.kind === 'id') {
+        const parsed = tryParseJson(result.responseText ?? '');
+        const id = parsed.ok ? readJsonPath(parsed.value, options.correlation.responsePath) : undefined;
+        if (id === undefined) {
+          errors[seq] = `no id at '${options.correlation.responsePath}' in the producer's response`;
+          producerErrors += 1;
+          return;
+        }
+        ids[seq] = id;
+        seqById.set(id, seq);
+        for (const parked of earlyById.get(id) ?? []) record(seq, parked.listener, parked.at);
+        earlyById.delete(id);
+      }
+    } catch (error) {
+      callMs[seq] = performance.now() - before;
+      errors[seq] = error instanceof Error ? error.message : String(error);
+      producerErrors += 1;
+    }
+  };
+
+  let interrupted = hooks.signal.aborted;
+  const sweeper = setInterval(() => sweep(performance.now(), false), SWEEP_MS);
+  try {
+    for (let seq = 0; seq < count && !interrupted; seq++) {
+      const scheduled = startAt + seq * intervalMs;
+      const waitMs = scheduled - performance.now();
+      if (waitMs > 1 && !(await sleep(waitMs, hooks.signal))) {
+        interrupted = true;
+        break;
+      }
+      sent += 1;
+      // Open model: do not wait for this publish before scheduling the next one.
+      const pending = publishOne(seq, scheduled).finally(() => inFlight.delete(pending));
+      inFlight.add(pending);
+    }
+    await Promise.all(inFlight);
+    // Wait until every event is settled or the last one's timeout passes.
+    while (!interrupted && nextToSettle < sent) {
+      if (!(await sleep(SWEEP_MS, hooks.signal))) interrupted = true;
+    }
+  } finally {
+    clearInterval(sweeper);
+    sweep(performance.now(), true);
+    hooks.signal.removeEventListener('abort', onAbort);
+    await closeAll();
+  }
+
+  const expectedDeliveries = (sent - producerErrors) * listenerCount;
+  const lost = expectedDeliveries - delivered;
+  const latency = summarizeLatency(histogram);
+  const gateValueMs = gateValue(latency, options.gate);
+  const failures: string[] = [];
+  if (!(gateValueMs <= options.targetMs)) {
+    failures.push(Number.isNaN(gateValueMs) ? `no deliveries to measure ${options.gate} on` : `${options.gate} ${gateValueMs.toFixed(1)} ms is over the ${options.targetMs} ms target`);
+  }
+  if (lost > 0) failures.push(`${lost} of ${expectedDeliveries} deliveries lost (not seen within ${options.timeoutMs} ms)`);
+  if (producerErrors > 0) failures.push(`${producerErrors} of ${sent} publishes failed`);
+  void lateOrUnknown;
+  return {
+    endReason: interrupted ? 'interrupted' : failures.length === 0 ? 'passed' : 'failed',
+    producer: options.producer.description,
+    watchers: listenerCount,
+    sent,
+    producerErrors,
+    expectedDeliveries,
+    delivered,
+    lost,
+    duplicated,
+    latency,
+    callLatency: summarizeLatency(callHistogram),
+    histogram,
+    targetMs: options.targetMs,
+    gate: options.gate,
+    gateValueMs,
+    failures,
+    events,
+  };
+}
+
+function gateValue(summary: LatencySummary, gate: GateStat): number {
+  switch (gate) {
+    case 'p50':
+      return summary.p50Ms;
+    case 'p90':
+      return summary.p90Ms;
+    case 'p95':
+      return summary.p95Ms;
+    case 'p99':
+      return summary.p99Ms;
+    case 'p999':
+      return summary.p999Ms;
+    case 'max':
+      return summary.maxMs;
+    case 'mean':
+      return summary.meanMs;
+  }
+}
+
+function abortPromise(signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    const fail = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
