@@ -53,7 +53,8 @@ const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 /** Creates a byte-level event-stream parser. */
 export function createFrameParser(handlers: FrameHandlers, options: FrameParserOptions = {}): FrameParser {
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  const { onEvent, onComment, onRetry } = handlers;
+  // Handlers are called as methods (`handlers.onEvent(...)`), so a class instance can be the
+  // handler without a bound closure per connection.
 
   // Bytes of the current, not yet terminated line, kept as the chunks they came in.
   let pending: Buffer[] = [];
@@ -95,7 +96,7 @@ export function createFrameParser(handlers: FrameHandlers, options: FrameParserO
     dataBytes = 0;
     hasData = false;
     eventType = '';
-    onEvent(type, data, lastEventId);
+    handlers.onEvent(type, data, lastEventId);
   }
 
   function processLine(line: Buffer, start: number, end: number): void {
@@ -105,9 +106,9 @@ export function createFrameParser(handlers: FrameHandlers, options: FrameParserO
     }
     const first = line[start];
     if (first === COLON) {
-      if (onComment !== undefined) {
+      if (handlers.onComment !== undefined) {
         const textStart = line[start + 1] === SPACE ? start + 2 : start + 1;
-        onComment(line.toString('utf8', textStart, end));
+        handlers.onComment(line.toString('utf8', textStart, end));
       }
       return;
     }
@@ -135,14 +136,14 @@ export function createFrameParser(handlers: FrameHandlers, options: FrameParserO
       if (nul === -1 || nul >= end) lastEventIdBuffer = line.toString('utf8', valueStart, end);
     } else if (nameLength === 5 && first === 0x72 && line[start + 1] === 0x65 && line[start + 2] === 0x74 && line[start + 3] === 0x72 && line[start + 4] === 0x79) {
       // retry: only ASCII digits count; anything else is ignored.
-      if (valueStart === end || onRetry === undefined) return;
+      if (valueStart === end || handlers.onRetry === undefined) return;
       let ms = 0;
       for (let i = valueStart; i < end; i++) {
         const c = line[i] as number;
         if (c < 0x30 || c > 0x39) return;
         ms = ms * 10 + (c - 0x30);
       }
-      onRetry(ms);
+      handlers.onRetry(ms);
     }
     // Any other field name is ignored (WHATWG).
   }

@@ -1,15 +1,197 @@
-import type { Command } from 'commander';
-import { UsageError } from '../../core/errors.js';
+/**
+ * `ssekit serve`: the reference SSE backend. Flags → ServeOptions → startServer → banner on
+ * stdout, JSON logs on stderr; runs until Ctrl-C / SIGTERM, then ends every stream cleanly and
+ * exits 0 (issue 3 "SIGTERM: stop accepting, close streams cleanly, exit 0").
+ */
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { DEV_JWT_SECRET } from '../../core/dev-jwt.js';
+import { ExitCode, UsageError } from '../../core/errors.js';
+import { parseByteSize, parseDuration } from '../../core/duration.js';
+import { redactUrl } from '../../core/redact.js';
+import { mintDevTokens } from '../../serve/dev-tokens.js';
+import { describeFaults, FAULT_HELP, parseFaults } from '../../serve/faults.js';
+import type { StreamLimitPolicy } from '../../serve/hub.js';
+import { PROFILE_NAMES } from '../../serve/profiles/index.js';
+import { startServer, type ServeHandle, type ServeOptions } from '../../serve/server.js';
+import type { CliContext } from '../context.js';
 import type { RunCommand } from '../main.js';
 
-/** `ssekit serve`: placeholder until the reference backend lands. */
+interface ServeFlags {
+  readonly host: string;
+  readonly port: string;
+  readonly profile?: readonly string[];
+  readonly jwtSecret?: string;
+  readonly jwtPublicKey?: string;
+  readonly heartbeat: string;
+  readonly inactivityTimeout: string;
+  readonly maxStreamsPerUser?: string;
+  readonly streamLimitPolicy?: StreamLimitPolicy;
+  readonly maxBuffer: string;
+  readonly maxBody: string;
+  readonly retry?: string;
+  readonly redis?: string;
+  readonly amqp?: string;
+  readonly fault?: readonly string[];
+  readonly quiet?: boolean;
+}
+
+const collect = (value: string, previous: readonly string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** Registers `serve` (the export name and signature main.ts relies on). */
 export function registerServeCommand(program: Command, run: RunCommand): void {
   program
     .command('serve')
-    .description('run the reference SSE backend (not yet implemented)')
-    .action(() =>
-      run(async () => {
-        throw new UsageError('serve is not implemented yet');
-      }),
-    );
+    .description('run the reference SSE backend: the seed systems\' contracts (admin-orders, salon, store) on one port')
+    .addOption(new Option('--host <host>', 'interface to bind').default('127.0.0.1'))
+    .addOption(new Option('-p, --port <port>', 'port; 0 picks a free one (printed on the first line)').default('8787').env('SSEKIT_SERVE_PORT'))
+    .addOption(new Option('--profile <names>', `profiles to mount, comma-separated or repeated (default: all of ${PROFILE_NAMES.join(', ')})`).argParser(collect))
+    .addOption(new Option('--jwt-secret <secret>', 'HS256 secret tokens are verified with (default: the public dev secret)').env('SSEKIT_JWT_SECRET'))
+    .addOption(new Option('--jwt-public-key <file>', 'verify RS256/ES256/EdDSA tokens with this PEM public key instead').conflicts('jwtSecret'))
+    .addOption(new Option('--heartbeat <duration>', 'keepalive / ping / ": ping" interval').default('30s'))
+    .addOption(new Option('--inactivity-timeout <duration>', 'end a stream after this long without an event; 0 disables').default('1h'))
+    .addOption(new Option('--max-streams-per-user <n>', 'streams per user; 0 = unlimited (default: admin-orders 1, others unlimited)'))
+    .addOption(new Option('--stream-limit-policy <policy>', 'over the limit: reject (409 {"code":"stream_limit"}) or close the oldest stream (default: admin-orders close-oldest, others reject)').choices(['reject', 'close-oldest']))
+    .addOption(new Option('--max-buffer <size>', 'unsent bytes per stream before the client is dropped as too slow').default('1MiB'))
+    .addOption(new Option('--max-body <size>', 'largest producer request body (413 above)').default('64KiB'))
+    .addOption(new Option('--retry <duration>', 'send "retry: <ms>" first on every stream (the seeds send none)'))
+    .addOption(new Option('--redis <url>', 'fan out through Redis pub/sub (admin-orders uses channel admin:events) so several serve processes share events').env('SSEKIT_REDIS_URL'))
+    .addOption(new Option('--amqp <url>', 'gateway: consume its RabbitMQ exchanges (crm.domain, tasks.events, notifications.internal, payments.status) and relay them').env('SSEKIT_AMQP_URL'))
+    .addOption(new Option('--fault <fault>', 'misbehave on purpose (repeatable); see Faults below').argParser(collect))
+    .addOption(new Option('-q, --quiet', 'no JSON connect/disconnect logs on stderr'))
+    .addHelpText(
+      'after',
+      `
+Faults (off by default):
+${FAULT_HELP.map((line) => `  ${line}`).join('\n')}
+
+Examples:
+  $ ssekit serve
+  $ ssekit serve --port 0 --profile admin-orders --heartbeat 1s --fault drop=0.1
+  $ ssekit serve --port 9001 --redis redis://127.0.0.1:6379 & ssekit serve --port 9002 --redis redis://127.0.0.1:6379`,
+    )
+    .action((flags: ServeFlags) => run((ctx) => serve(flags, ctx)));
+}
+
+async function serve(flags: ServeFlags, ctx: CliContext): Promise<number> {
+  const options = await toOptions(flags);
+  const handle = await startServer({ ...options, ...(flags.quiet ? {} : { onLog: (line: string) => void ctx.stderr.write(`${line}\n`) }) });
+  try {
+    ctx.stdout.write(await banner(handle, flags));
+    if (!ctx.signal.aborted) await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+  } finally {
+    await handle.close();
+  }
+  return ExitCode.ok;
+}
+
+/** Validates every flag and reports all problems at once (STYLE "Validation"). */
+async function toOptions(flags: ServeFlags): Promise<ServeOptions> {
+  const problems: string[] = [];
+  const attempt = <T>(parse: () => T): T | undefined => {
+    try {
+      return parse();
+    } catch (error) {
+      problems.push(error instanceof Error ? error.message : String(error));
+      return undefined;
+    }
+  };
+  const port = attempt(() => integer(flags.port, '--port', 0, 65_535));
+  const profiles = flags.profile?.flatMap((value) => value.split(',')).map((name) => name.trim()).filter((name) => name !== '');
+  for (const name of profiles ?? []) {
+    if (!PROFILE_NAMES.includes(name)) problems.push(`--profile: unknown profile '${name}' (known: ${PROFILE_NAMES.join(', ')})`);
+  }
+  const heartbeatMs = attempt(() => positiveDuration(flags.heartbeat, '--heartbeat'));
+  const inactivityTimeoutMs = attempt(() => parseDuration(flags.inactivityTimeout, '--inactivity-timeout'));
+  const maxStreamsPerUser = flags.maxStreamsPerUser === undefined ? undefined : attempt(() => integer(flags.maxStreamsPerUser as string, '--max-streams-per-user', 0, 1_000_000));
+  const maxBufferBytes = attempt(() => positiveSize(flags.maxBuffer, '--max-buffer'));
+  const maxBodyBytes = attempt(() => positiveSize(flags.maxBody, '--max-body'));
+  const retryMs = flags.retry === undefined ? undefined : attempt(() => Math.round(parseDuration(flags.retry as string, '--retry')));
+  const faults = attempt(() => parseFaults(flags.fault ?? []));
+  if (flags.redis !== undefined) attempt(() => redisUrl(flags.redis as string));
+  let publicKeyPem: string | undefined;
+  if (flags.jwtPublicKey !== undefined) {
+    try {
+      publicKeyPem = await readFile(flags.jwtPublicKey, 'utf8');
+    } catch {
+      problems.push(`--jwt-public-key: cannot read '${flags.jwtPublicKey}'`);
+    }
+  }
+  if (flags.jwtSecret !== undefined && flags.jwtSecret === '') problems.push('--jwt-secret must not be empty');
+  if (problems.length > 0) throw new UsageError(problems.join('; '), { hint: "see 'ssekit serve --help'" });
+  return {
+    host: flags.host,
+    port: port as number,
+    ...(profiles === undefined || profiles.length === 0 ? {} : { profiles: [...new Set(profiles)] }),
+    jwt: publicKeyPem !== undefined ? { publicKeyPem } : { secret: flags.jwtSecret ?? DEV_JWT_SECRET },
+    heartbeatMs: heartbeatMs as number,
+    inactivityTimeoutMs: inactivityTimeoutMs as number,
+    ...(maxStreamsPerUser === undefined ? {} : { maxStreamsPerUser }),
+    ...(flags.streamLimitPolicy === undefined ? {} : { streamLimitPolicy: flags.streamLimitPolicy }),
+    maxBufferBytes: maxBufferBytes as number,
+    maxBodyBytes: maxBodyBytes as number,
+    ...(retryMs === undefined ? {} : { retryMs }),
+    ...(flags.redis === undefined ? {} : { redisUrl: flags.redis }),
+    ...(flags.amqp === undefined ? {} : { amqpUrl: flags.amqp }),
+    ...(faults === undefined ? {} : { faults }),
+  };
+}
+
+/**
+ * Start-up output. The first line is for scripts (`ssekit serve listening on <url>`); then
+ * where each profile lives and, with the dev secret only, tokens to try.
+ */
+async function banner(handle: ServeHandle, flags: ServeFlags): Promise<string> {
+  const lines = [`ssekit serve listening on ${handle.url}`];
+  const width = Math.max(...handle.profiles.flatMap((profile) => profile.routes.map((route) => route.path.length)), '/metrics'.length);
+  for (const profile of handle.profiles) {
+    lines.push(`  ${profile.name} (CONTRACTS ${profile.contract})`);
+    for (const route of profile.routes) lines.push(`    ${route.method.padEnd(6)} ${handle.url}${route.path.padEnd(width)}  ${route.summary}`);
+  }
+  lines.push(`  metrics`, `    ${'GET'.padEnd(6)} ${handle.url}${'/metrics'.padEnd(width)}  Prometheus text`);
+  lines.push(`fan-out: ${handle.busKind === 'redis' ? `redis ${redactUrl(flags.redis ?? '')}` : 'in-process'}`);
+  const faults = describeFaults(parseFaults(flags.fault ?? []));
+  if (faults !== '') lines.push(`faults: ${faults}`);
+  if (handle.isDevSecret) {
+    lines.push(`dev tokens (24 h), signed with the public DEV secret '${DEV_JWT_SECRET}': for local testing only, never in production:`);
+    const tokens = await mintDevTokens(DEV_JWT_SECRET);
+    for (const { label, claims, token } of tokens) {
+      const ids = Object.entries(claims).filter(([name]) => name !== 'role').map(([name, value]) => `${name}=${String(value)}`).join(' ');
+      lines.push(`  ${`${label}:`.padEnd(12)} ${token}  (${ids})`);
+    }
+    const admin = tokens[0];
+    const firstStream = handle.profiles[0]?.routes.find((route) => route.isStream);
+    if (admin && firstStream) lines.push(`try: curl -N -H "Authorization: Bearer ${admin.token}" ${handle.url}${firstStream.path}`);
+  } else {
+    lines.push('tokens: verified with your --jwt-secret / --jwt-public-key (mint one with `ssekit token`)');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function integer(text: string, what: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${what}: '${text}' is not an integer in ${min}..${max}`);
+  return value;
+}
+
+function positiveDuration(text: string, what: string): number {
+  const ms = parseDuration(text, what);
+  if (ms <= 0) throw new UsageError(`${what} must be greater than 0`);
+  return ms;
+}
+
+function positiveSize(text: string, what: string): number {
+  const bytes = parseByteSize(text, what);
+  if (bytes <= 0) throw new UsageError(`${what} must be greater than 0`);
+  return bytes;
+}
+
+function redisUrl(text: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--redis: '${redactUrl(text)}' is not a URL (e.g. redis://127.0.0.1:6379)`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new UsageError(`--redis: expected a redis:// or rediss:// URL, got ${url.protocol}`);
 }

@@ -1,0 +1,87 @@
+/**
+ * Fault switches for `ssekit serve` (issue 3 "Faults, to test the tester"): each one makes the
+ * reference backend misbehave in a way `ssekit bench`/`listen` must detect. All are off by default.
+ */
+import { UsageError } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
+
+/** The parsed `--fault` values. Absent fields mean the fault is off. */
+export interface FaultSet {
+  /** `leak`: closed streams stay registered (gauge and stats keep counting them): CONTRACTS §4's registry bug. */
+  readonly isLeaking: boolean;
+  /** `delay=<duration>`: every event is held this long before it is written. */
+  readonly delayMs?: number;
+  /** `drop=<fraction>`: this fraction (0..1] of deliveries is skipped, per connection, evenly spread. */
+  readonly dropFraction?: number;
+  /** `stall-after=<duration>`: after this long, a stream gets no more bytes but its socket stays open. */
+  readonly stallAfterMs?: number;
+  /** `close-every=<duration>`: each stream's socket is destroyed (no clean end) this long after it opened. */
+  readonly closeEveryMs?: number;
+}
+
+/** One line per fault, for `--help` and the README. */
+export const FAULT_HELP = [
+  'leak                 closed streams are never unregistered (gauge and stats keep counting them)',
+  'delay=<duration>     hold each event this long before writing it (e.g. delay=300ms)',
+  'drop=<fraction>      skip this fraction of deliveries, evenly spread (drop=0.1; drop=1 drops all)',
+  'stall-after=<dur>    after this long a stream gets no more bytes, but its socket stays open',
+  'close-every=<dur>    destroy each stream abruptly this long after it opened (no clean end)',
+] as const;
+
+/** No faults. */
+export const NO_FAULTS: FaultSet = { isLeaking: false };
+
+/** Parses repeated `--fault` values; a repeated fault keeps the last value. Throws UsageError. */
+export function parseFaults(values: readonly string[]): FaultSet {
+  let faults: { -readonly [K in keyof FaultSet]: FaultSet[K] } = { isLeaking: false };
+  for (const raw of values) {
+    const text = raw.trim();
+    const eq = text.indexOf('=');
+    const name = eq === -1 ? text : text.slice(0, eq);
+    const value = eq === -1 ? undefined : text.slice(eq + 1);
+    const need = (): string => {
+      if (value === undefined || value === '') throw new UsageError(`--fault ${name} needs a value (${name}=...)`, { hint: 'see ssekit serve --help for the faults' });
+      return value;
+    };
+    switch (name) {
+      case 'leak':
+        if (value !== undefined) throw new UsageError('--fault leak takes no value');
+        faults = { ...faults, isLeaking: true };
+        break;
+      case 'delay':
+        faults = { ...faults, delayMs: positive(parseDuration(need(), '--fault delay'), 'delay') };
+        break;
+      case 'drop': {
+        const fraction = Number(need());
+        if (!Number.isFinite(fraction) || fraction <= 0 || fraction > 1) throw new UsageError(`--fault drop: '${value}' is not a fraction in (0, 1]`, { hint: 'e.g. drop=0.1 or drop=1' });
+        faults = { ...faults, dropFraction: fraction };
+        break;
+      }
+      case 'stall-after':
+        faults = { ...faults, stallAfterMs: parseDuration(need(), '--fault stall-after') };
+        break;
+      case 'close-every':
+        faults = { ...faults, closeEveryMs: positive(parseDuration(need(), '--fault close-every'), 'close-every') };
+        break;
+      default:
+        throw new UsageError(`unknown --fault '${raw}'`, { hint: 'faults: leak, delay=<duration>, drop=<fraction>, stall-after=<duration>, close-every=<duration>' });
+    }
+  }
+  return faults;
+}
+
+/** A short description of the active faults for the start-up banner, or '' when none. */
+export function describeFaults(faults: FaultSet): string {
+  const parts: string[] = [];
+  if (faults.isLeaking) parts.push('leak');
+  if (faults.delayMs !== undefined) parts.push(`delay=${faults.delayMs}ms`);
+  if (faults.dropFraction !== undefined) parts.push(`drop=${faults.dropFraction}`);
+  if (faults.stallAfterMs !== undefined) parts.push(`stall-after=${faults.stallAfterMs}ms`);
+  if (faults.closeEveryMs !== undefined) parts.push(`close-every=${faults.closeEveryMs}ms`);
+  return parts.join(', ');
+}
+
+function positive(ms: number, name: string): number {
+  if (ms <= 0) throw new UsageError(`--fault ${name} must be greater than 0`);
+  return ms;
+}

@@ -1,0 +1,20 @@
+/**
+ * The profile table: name → factory, in mounting and banner order. A new profile (the gateway,
+ * CONTRACTS §5) is one import and one line here; see `../profile.ts` for the interface.
+ */
+import type { ProfileFactory } from '../profile.js';
+import { createAdminOrdersProfile } from './admin-orders.js';
+import { createGatewayProfile } from './gateway.js';
+import { createSalonProfile } from './salon.js';
+import { createStoreProfile } from './store.js';
+
+/** Every profile `ssekit serve` can mount; all are mounted when `--profile` is not given. */
+export const PROFILE_FACTORIES: Readonly<Record<string, ProfileFactory>> = {
+  'admin-orders': createAdminOrdersProfile,
+  salon: createSalonProfile,
+  store: createStoreProfile,
+  gateway: createGatewayProfile,
+};
+
+/** Profile names in table order. */
+export const PROFILE_NAMES: readonly string[] = Object.keys(PROFILE_FACTORIES);
