@@ -33,6 +33,10 @@ export interface ProfileSettings {
   readonly streamLimitPolicy: StreamLimitPolicy | undefined;
   /** AMQP URL for profiles that relay a broker (gateway, CONTRACTS §5). */
   readonly amqpUrl?: string | undefined;
+  /** Gateway: interval of `source_unavailable` warnings; undefined = 2 × heartbeat (60 s, §5). */
+  readonly sourceWarningMs?: number | undefined;
+  /** Gateway: events kept per channel for `Last-Event-ID` replay; undefined = 1000, 0 = off. */
+  readonly replayBufferSize?: number | undefined;
 }
 
 /** What a profile factory receives. */
@@ -53,8 +57,11 @@ export interface RouteRequest {
   readonly params: Readonly<Record<string, string>>;
   /** Client address (logged; never the token). */
   readonly ip: string;
-  /** Verifies the Bearer or `?token=` JWT and checks the role: 401 / 403 HttpError otherwise. */
-  readonly authenticate: (roles: readonly string[]) => Promise<Principal>;
+  /**
+   * Verifies the Bearer or `?token=` JWT and checks the role: 401 / 403 HttpError otherwise.
+   * `'any'` accepts every valid token (the gateway decides by its `channels` claim, §5).
+   */
+  readonly authenticate: (roles: readonly string[] | 'any') => Promise<Principal>;
   /** The body as a JSON object, bounded by `--max-body`: 400 / 413 HttpError otherwise. */
   readonly readJson: () => Promise<Record<string, unknown>>;
 }

@@ -32,7 +32,7 @@ export interface ServeOptions {
   readonly heartbeatMs?: number;
   /** Close a stream after this long without an event; 0 disables. Default 3 600 000 (§1). */
   readonly inactivityTimeoutMs?: number;
-  /** Streams per user; default per profile (admin-orders 1, others unlimited). */
+  /** Streams per user; default per profile (admin-orders 1, gateway 5, others unlimited). */
   readonly maxStreamsPerUser?: number;
   /** Over the limit: `reject` (409) or `close-oldest`; default per profile. */
   readonly streamLimitPolicy?: StreamLimitPolicy;
@@ -46,6 +46,10 @@ export interface ServeOptions {
   readonly redisUrl?: string;
   /** AMQP URL for profiles that relay a broker (gateway). */
   readonly amqpUrl?: string;
+  /** Gateway: interval of `source_unavailable` warnings; default 2 × heartbeat (60 s). */
+  readonly sourceWarningMs?: number;
+  /** Gateway: events kept per channel for replay; default 1000, 0 = off. */
+  readonly replayBufferSize?: number;
   /** Fault switches. Default none. */
   readonly faults?: FaultSet;
   /** Receives one redacted JSON log line per record; undefined = no logs. */
@@ -117,6 +121,8 @@ export async function startServer(options: ServeOptions = {}): Promise<ServeHand
     maxStreamsPerUser: options.maxStreamsPerUser,
     streamLimitPolicy: options.streamLimitPolicy,
     amqpUrl: options.amqpUrl,
+    sourceWarningMs: options.sourceWarningMs,
+    replayBufferSize: options.replayBufferSize,
   };
   const profiles: Profile[] = [];
   const router = new Map<string, CompiledRoute[]>();
@@ -171,7 +177,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServeHand
         const token = extractToken(req.headers.authorization, url);
         if (token === undefined) throw new HttpError(401, 'missing_token', 'missing token (Authorization: Bearer or ?token=)', { headers: { 'WWW-Authenticate': 'Bearer' } });
         const principal = await verify(token);
-        requireRole(principal, roles);
+        if (roles !== 'any') requireRole(principal, roles);
         return principal;
       },
       readJson: () => readJsonObject(req, maxBodyBytes),

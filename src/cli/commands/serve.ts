@@ -32,6 +32,8 @@ interface ServeFlags {
   readonly retry?: string;
   readonly redis?: string;
   readonly amqp?: string;
+  readonly sourceWarningInterval?: string;
+  readonly replayBuffer?: string;
   readonly fault?: readonly string[];
   readonly quiet?: boolean;
 }
@@ -42,7 +44,7 @@ const collect = (value: string, previous: readonly string[] | undefined): string
 export function registerServeCommand(program: Command, run: RunCommand): void {
   program
     .command('serve')
-    .description('run the reference SSE backend: the seed systems\' contracts (admin-orders, salon, store) on one port')
+    .description('run the reference SSE backend: the seed systems\' contracts (admin-orders, salon, store, gateway) on one port')
     .addOption(new Option('--host <host>', 'interface to bind').default('127.0.0.1'))
     .addOption(new Option('-p, --port <port>', 'port; 0 picks a free one (printed on the first line)').default('8787').env('SSEKIT_SERVE_PORT'))
     .addOption(new Option('--profile <names>', `profiles to mount, comma-separated or repeated (default: all of ${PROFILE_NAMES.join(', ')})`).argParser(collect))
@@ -50,13 +52,15 @@ export function registerServeCommand(program: Command, run: RunCommand): void {
     .addOption(new Option('--jwt-public-key <file>', 'verify RS256/ES256/EdDSA tokens with this PEM public key instead').conflicts('jwtSecret'))
     .addOption(new Option('--heartbeat <duration>', 'keepalive / ping / ": ping" interval').default('30s'))
     .addOption(new Option('--inactivity-timeout <duration>', 'end a stream after this long without an event; 0 disables').default('1h'))
-    .addOption(new Option('--max-streams-per-user <n>', 'streams per user; 0 = unlimited (default: admin-orders 1, others unlimited)'))
+    .addOption(new Option('--max-streams-per-user <n>', 'streams per user; 0 = unlimited (default: admin-orders 1, gateway 5, others unlimited)'))
     .addOption(new Option('--stream-limit-policy <policy>', 'over the limit: reject (409 {"code":"stream_limit"}) or close the oldest stream (default: admin-orders close-oldest, others reject)').choices(['reject', 'close-oldest']))
     .addOption(new Option('--max-buffer <size>', 'unsent bytes per stream before the client is dropped as too slow').default('1MiB'))
     .addOption(new Option('--max-body <size>', 'largest producer request body (413 above)').default('64KiB'))
     .addOption(new Option('--retry <duration>', 'send "retry: <ms>" first on every stream (the seeds send none)'))
     .addOption(new Option('--redis <url>', 'fan out through Redis pub/sub (admin-orders uses channel admin:events) so several serve processes share events').env('SSEKIT_REDIS_URL'))
     .addOption(new Option('--amqp <url>', 'gateway: consume its RabbitMQ exchanges (crm.domain, tasks.events, notifications.internal, payments.status) and relay them').env('SSEKIT_AMQP_URL'))
+    .option('--source-warning-interval <duration>', 'gateway: how often streams get source_unavailable warnings while RabbitMQ is down (default: 2 × --heartbeat, 60 s)')
+    .option('--replay-buffer <n>', 'gateway: events kept per channel for Last-Event-ID replay (0 = off)', '1000')
     .addOption(new Option('--fault <fault>', 'misbehave on purpose (repeatable); see Faults below').argParser(collect))
     .addOption(new Option('-q, --quiet', 'no JSON connect/disconnect logs on stderr'))
     .addHelpText(
@@ -107,6 +111,8 @@ async function toOptions(flags: ServeFlags): Promise<ServeOptions> {
   const maxBufferBytes = attempt(() => positiveSize(flags.maxBuffer, '--max-buffer'));
   const maxBodyBytes = attempt(() => positiveSize(flags.maxBody, '--max-body'));
   const retryMs = flags.retry === undefined ? undefined : attempt(() => Math.round(parseDuration(flags.retry as string, '--retry')));
+  const sourceWarningMs = flags.sourceWarningInterval === undefined ? undefined : attempt(() => positiveDuration(flags.sourceWarningInterval as string, '--source-warning-interval'));
+  const replayBufferSize = flags.replayBuffer === undefined ? undefined : attempt(() => integer(flags.replayBuffer as string, '--replay-buffer', 0, 10_000_000));
   const faults = attempt(() => parseFaults(flags.fault ?? []));
   if (flags.redis !== undefined) attempt(() => redisUrl(flags.redis as string));
   let publicKeyPem: string | undefined;
@@ -133,6 +139,8 @@ async function toOptions(flags: ServeFlags): Promise<ServeOptions> {
     ...(retryMs === undefined ? {} : { retryMs }),
     ...(flags.redis === undefined ? {} : { redisUrl: flags.redis }),
     ...(flags.amqp === undefined ? {} : { amqpUrl: flags.amqp }),
+    ...(sourceWarningMs === undefined ? {} : { sourceWarningMs }),
+    ...(replayBufferSize === undefined ? {} : { replayBufferSize }),
     ...(faults === undefined ? {} : { faults }),
   };
 }

@@ -1,5 +1,354 @@
-/** The gateway profile (CONTRACTS §5): placeholder until its implementation lands. */
+/**
+ * Profile `gateway`: CONTRACTS §5 (seed 004), the gateway's SSE channels.
+ *
+ * Streams: `GET /api/v1/streams/{deals|tasks|notifications|payments}` (`Accept:
+ * text/event-stream` is what clients send; it is not required). Checks, in this order:
+ * - unknown channel → 404 `{"code":"not_found"}` (before auth, like any unknown path);
+ * - `?version=` absent or `1` → version 1, `2` → version 2, anything else → 400
+ *   `{"code":"unsupported_version"}`; the version is echoed in the `X-Stream-Version` header;
+ * - Bearer (or `?token=`) JWT: missing/invalid/expired → 401. Any role (or none) may connect:
+ *   access is the `channels` claim (an array of channel names; absent = every channel);
+ * - a valid token whose `channels` does not list this channel (a `channels` claim that is not an
+ *   array allows nothing) → HTTP 200, then `event: error` + `data: {"code":"forbidden"}` and
+ *   the stream is closed, as the seed says. Such a stream does not count against the limit;
+ * - at most 5 streams per user over all channels (`--max-streams-per-user`); over it, the default
+ *   policy `reject` answers 409 `{"code":"stream_limit"}`; `--stream-limit-policy close-oldest`
+ *   ends the user's oldest stream instead (the seed's other sentence).
+ *
+ * Frames (every event has `id:` and `event:`; data is one JSON line):
+ * - version 1: `id: 7` / `event: deal.created` / `data: {"event":"deal.created","data":{...}}`:
+ *   the seed's "payload is JSON, `event` = type, `data` = the object";
+ * - version 2: the same plus metadata: `data: {"event":"deal.created","data":{...},"version":2,
+ *   "channel":"deals","id":7,"emitted_at":"<ISO time the gateway relayed it>"}`;
+ * - `event: heartbeat` / `data:` (an empty data line: a dispatched event with empty data; an
+ *   event without any data line would not be dispatched by EventSource), every heartbeat
+ *   interval (`--heartbeat`, 30 s) whatever the traffic, from the hub's shared sweep; no `id:`;
+ * - `event: warning` / `data: {"code":"source_unavailable","channel":"deals"}`: with `--amqp`,
+ *   while RabbitMQ is unreachable: at the moment of loss (or of a failed first connect), on
+ *   every stream opened meanwhile, and then every source-warning interval (60 s; the
+ *   `sourceWarningMs` setting, else 2 × the heartbeat interval: 60 s by default) until the
+ *   consumer is back; no `id:`;
+ * - `event: warning` / `data: {"code":"replay_truncated","channel":"deals","last_event_id":"3",
+ *   "oldest_id":997}` (`oldest_id` null when nothing is buffered): see replay below.
+ *
+ * Ids and replay: ids are integers, consecutive per channel (1, 2, 3, ...) and per process.
+ * Each channel keeps its last N events (`replayBufferSize` setting, default 1000). On a
+ * (re)connect with `Last-Event-ID: L`, the events after L are written before any live event
+ * (replay and registration happen in the same tick, so nothing falls in between). If L is
+ * older than the buffer, or is not an id this process issued (greater than its last id, not an
+ * integer: a restarted or another process), the stream first gets `replay_truncated` and then
+ * everything still buffered. With several processes, resuming needs the same process (sticky
+ * sessions): each numbers its own events.
+ *
+ * Producers: (1) `POST /api/v1/streams/{channel}/events` with `{"event":"<type>","data":{...}}`
+ * (any valid token allowed on that channel, else 401/403): the type must belong to the channel
+ * (400 `unknown_event` otherwise) and data must be an object (400 `invalid_field`); it goes
+ * through the event bus (channel `ssekit:gateway:<channel>`, so `--redis` fans it out) and
+ * answers 202 `{"channel","event","data"}`. (2) With `--amqp <url>`, RabbitMQ (see
+ * `gateway-source.ts`): exchange `crm.domain` → deals, `tasks.events` → tasks,
+ * `notifications.internal` → notifications, `payments.status` → payments; the routing key is the
+ * event type and the body the payload object, or the body is `{"event": type, "data": {...}}`
+ * and those win. A message that is not a JSON object, or whose type does not belong to the
+ * exchange's channel, is logged and dropped. The payload is relayed unchanged (re-serialised
+ * as one JSON line). AMQP messages are relayed by each process directly, not via the bus.
+ *
+ * Metrics: streams in `sse_connections_active{role}` (the hub), each relayed event once in
+ * `admin_events_emitted_total{event_type}`, deliveries in `sse_events_delivered_total{profile}`.
+ */
+import { UsageError } from '../../core/errors.js';
+import { encodeFrame } from '../encode.js';
+import { field, HttpError, sendJson, viaBroker } from '../http.js';
+import type { Principal } from '../auth.js';
+import type { HeartbeatSpec } from '../hub.js';
 import type { ProfileFactory } from '../profile.js';
+import { createAmqpSource, type AmqpSource, type SourceState } from './gateway-source.js';
 
-/** Builds the gateway profile. */
-export const createGatewayProfile: ProfileFactory = () => ({ name: 'gateway', contract: '§5', routes: [] });
+/** CONTRACTS §5: each channel and its event types (seed 004's tables). */
+export const GATEWAY_CHANNELS = {
+  deals: ['deal.created', 'deal.updated', 'deal.journal.appended', 'policy.status.changed', 'calculation.added'],
+  tasks: ['task.created', 'task.updated', 'task.reminder'],
+  notifications: ['notification.sent', 'notification.read'],
+  payments: ['payment.status.changed', 'payment.overdue'],
+} as const satisfies Readonly<Record<string, readonly string[]>>;
+
+/** A gateway channel name. */
+export type GatewayChannel = keyof typeof GATEWAY_CHANNELS;
+
+/** Seed 004: the RabbitMQ exchange each channel is fed from. */
+export const GATEWAY_EXCHANGES: Readonly<Record<string, GatewayChannel>> = {
+  'crm.domain': 'deals',
+  'tasks.events': 'tasks',
+  'notifications.internal': 'notifications',
+  'payments.status': 'payments',
+};
+
+/** Schema versions `?version=` accepts. */
+export const GATEWAY_VERSIONS = [1, 2] as const;
+
+/** Default events kept per channel for `Last-Event-ID` replay. */
+export const DEFAULT_REPLAY_BUFFER_SIZE = 1000;
+
+/** Bus channel of a gateway channel (issue 3: one per profile/channel). */
+export const gatewayBusChannel = (channel: GatewayChannel): string => `ssekit:gateway:${channel}`;
+
+const CHANNEL_NAMES = Object.keys(GATEWAY_CHANNELS) as GatewayChannel[];
+const DEFAULT_LIMIT = 5;
+const HEARTBEAT = Buffer.from(encodeFrame({ event: 'heartbeat', data: '' }));
+const FORBIDDEN = encodeFrame({ event: 'error', data: JSON.stringify({ code: 'forbidden' }) });
+const SOURCE_WARNINGS = new Map(CHANNEL_NAMES.map((channel) => [channel, Buffer.from(encodeFrame({ event: 'warning', data: JSON.stringify({ code: 'source_unavailable', channel }) }))]));
+
+/** One relayed event with its frames, encoded once per version. */
+export interface BufferedEvent {
+  readonly id: number;
+  readonly event: string;
+  /** Frame per schema version: index 0 = version 1, 1 = version 2. */
+  readonly frames: readonly [Buffer, Buffer];
+}
+
+/** A bounded per-channel history, indexed by id (ids are consecutive, so a ring suffices). */
+export interface ReplayBuffer {
+  /** Last id issued (0 before the first event). */
+  readonly lastId: () => number;
+  /** Oldest id still held, or undefined when empty. */
+  readonly oldestId: () => number | undefined;
+  /** Issues the next id, stores the event `make` builds with it, and returns it. */
+  readonly append: (make: (id: number) => BufferedEvent) => BufferedEvent;
+  /** Events with an id greater than `afterId`, oldest first. */
+  readonly after: (afterId: number) => BufferedEvent[];
+}
+
+/** Creates a replay buffer holding the last `capacity` events (0 = none). */
+export function createReplayBuffer(capacity: number): ReplayBuffer {
+  const slots: Array<BufferedEvent | undefined> = new Array<BufferedEvent | undefined>(Math.max(0, capacity));
+  let lastId = 0;
+  const oldestId = (): number | undefined => (capacity <= 0 || lastId === 0 ? undefined : Math.max(1, lastId - capacity + 1));
+  return {
+    lastId: () => lastId,
+    oldestId,
+    append(make) {
+      lastId += 1;
+      const entry = make(lastId);
+      if (capacity > 0) slots[lastId % capacity] = entry;
+      return entry;
+    },
+    after(afterId) {
+      const oldest = oldestId();
+      if (oldest === undefined) return [];
+      const out: BufferedEvent[] = [];
+      for (let id = Math.max(afterId + 1, oldest); id <= lastId; id += 1) {
+        const entry = slots[id % capacity];
+        if (entry !== undefined && entry.id === id) out.push(entry);
+      }
+      return out;
+    },
+  };
+}
+
+/** What a (re)connecting stream gets before live events. */
+export interface ReplayPlan {
+  readonly events: readonly BufferedEvent[];
+  /** Set when events the client asked for may be missing (see the header comment). */
+  readonly truncated?: { readonly lastEventId: string; readonly oldestId: number | null };
+}
+
+/** Decides the replay for a `Last-Event-ID` header value (undefined or '' = a first connect). */
+export function planReplay(lastEventId: string | undefined, buffer: ReplayBuffer): ReplayPlan {
+  if (lastEventId === undefined || lastEventId === '') return { events: [] };
+  const lastId = buffer.lastId();
+  const oldest = buffer.oldestId();
+  const parsed = /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : undefined;
+  // Nothing missed: the id is the last one, or the event right before the oldest one held.
+  const isKnown = parsed !== undefined && parsed <= lastId && parsed >= (oldest ?? lastId + 1) - 1;
+  if (isKnown) return { events: buffer.after(parsed) };
+  return { events: buffer.after(0), truncated: { lastEventId, oldestId: oldest ?? null } };
+}
+
+/** Reads `event`/`data` from a bus or AMQP body: `{"event","data"}` wins over the routing key. */
+export function decodeGatewayMessage(body: string, routingKey?: string): { readonly event: string; readonly data: Record<string, unknown> } | { readonly error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return { error: 'body is not JSON' };
+  }
+  if (!isObject(value)) return { error: 'body is not a JSON object' };
+  const inner = value['data'];
+  if (typeof value['event'] === 'string' && isObject(inner)) return { event: value['event'], data: inner };
+  if (routingKey === undefined || routingKey === '') return { error: 'no event type (routing key or "event" field)' };
+  return { event: routingKey, data: value };
+}
+
+/** Mounts CONTRACTS §5. */
+export const createGatewayProfile: ProfileFactory = ({ hub, bus, metrics, log, settings }) => {
+  const warningMs = settings.sourceWarningMs ?? settings.heartbeatMs * 2;
+  const bufferSize = settings.replayBufferSize ?? DEFAULT_REPLAY_BUFFER_SIZE;
+  const amqpUrl = settings.amqpUrl;
+  if (amqpUrl !== undefined && !/^amqps?:\/\//i.test(amqpUrl)) {
+    throw new UsageError('--amqp: expected an amqp:// or amqps:// URL', { hint: 'e.g. --amqp amqp://guest:guest@127.0.0.1:5672' });
+  }
+  const heartbeat: HeartbeatSpec = { intervalMs: settings.heartbeatMs, isIdleBased: false, frame: () => HEARTBEAT };
+  const buffers = new Map(CHANNEL_NAMES.map((channel) => [channel, createReplayBuffer(bufferSize)]));
+  const bufferOf = (channel: GatewayChannel): ReplayBuffer => buffers.get(channel) as ReplayBuffer;
+  let sourceState: SourceState | 'none' = amqpUrl === undefined ? 'none' : 'connecting';
+  let warningTimer: NodeJS.Timeout | undefined;
+  let source: AmqpSource | undefined;
+
+  /** Every stream of the channel (both versions) is in this group; warnings go there. */
+  const channelGroup = (channel: GatewayChannel): string => `gateway:${channel}`;
+  const versionGroup = (channel: GatewayChannel, version: number): string => `gateway:${channel}:v${version}`;
+
+  const relay = (channel: GatewayChannel, event: string, data: Record<string, unknown>, from: string): void => {
+    if (!(GATEWAY_CHANNELS[channel] as readonly string[]).includes(event)) {
+      log('warn', 'gateway: dropped an event of a type this channel does not carry', { channel, event, from });
+      return;
+    }
+    const entry = bufferOf(channel).append((id) => {
+      const payload = JSON.stringify({ event, data });
+      const v2 = JSON.stringify({ event, data, version: 2, channel, id, emitted_at: new Date().toISOString() });
+      return { id, event, frames: [Buffer.from(encodeFrame({ id, event, data: payload })), Buffer.from(encodeFrame({ id, event, data: v2 }))] };
+    });
+    metrics.eventsEmitted.inc({ event_type: event });
+    hub.broadcast(versionGroup(channel, 1), entry.frames[0]);
+    hub.broadcast(versionGroup(channel, 2), entry.frames[1]);
+  };
+
+  const warnAll = (): void => {
+    for (const channel of CHANNEL_NAMES) hub.broadcast(channelGroup(channel), SOURCE_WARNINGS.get(channel) as Buffer);
+  };
+
+  const onSourceState = (state: SourceState): void => {
+    sourceState = state;
+    if (state === 'down') {
+      warnAll();
+      if (warningTimer === undefined) {
+        warningTimer = setInterval(warnAll, warningMs);
+        warningTimer.unref();
+      }
+    } else if (warningTimer !== undefined) {
+      clearInterval(warningTimer);
+      warningTimer = undefined;
+    }
+  };
+
+  const channelOf = (name: string | undefined): GatewayChannel => {
+    if (name !== undefined && Object.hasOwn(GATEWAY_CHANNELS, name)) return name as GatewayChannel;
+    throw new HttpError(404, 'not_found', `unknown channel '${name ?? ''}' (channels: ${CHANNEL_NAMES.join(', ')})`);
+  };
+
+  return {
+    name: 'gateway',
+    contract: '§5',
+    routes: [
+      {
+        method: 'GET',
+        path: '/api/v1/streams/{channel}',
+        summary: `stream (${CHANNEL_NAMES.join('|')}): id'd domain events, Last-Event-ID replay, ?version=1|2, heartbeat (any role; "channels" claim)`,
+        isStream: true,
+        handle: async (request) => {
+          const channel = channelOf(request.params['channel']);
+          const version = versionOf(request.url);
+          const principal = await request.authenticate('any');
+          const common = {
+            profile: 'gateway',
+            path: request.url.pathname,
+            principal,
+            ip: request.ip,
+            headers: { 'X-Stream-Version': String(version) },
+          } as const;
+          if (!mayUse(principal, channel)) {
+            // The seed: the stream opens, says why, and closes. Not registered for broadcasts.
+            hub.open(request.req, request.res, { ...common, groups: [], scope: { channel, version }, initial: FORBIDDEN });
+            request.res.end();
+            return;
+          }
+          // Plan and register in the same tick: an event relayed meanwhile is either replayed or live.
+          const plan = planReplay(headerValue(request.req.headers['last-event-id']), bufferOf(channel));
+          const initial: Buffer[] = [];
+          if (sourceState === 'down') initial.push(SOURCE_WARNINGS.get(channel) as Buffer);
+          if (plan.truncated !== undefined) {
+            const warning = { code: 'replay_truncated', channel, last_event_id: plan.truncated.lastEventId, oldest_id: plan.truncated.oldestId };
+            initial.push(Buffer.from(encodeFrame({ event: 'warning', data: JSON.stringify(warning) })));
+          }
+          for (const entry of plan.events) initial.push(entry.frames[version - 1] as Buffer);
+          hub.open(request.req, request.res, {
+            ...common,
+            groups: [channelGroup(channel), versionGroup(channel, version)],
+            scope: { channel, version },
+            heartbeat,
+            limit: { key: `gateway:${principal.userId}`, max: settings.maxStreamsPerUser ?? DEFAULT_LIMIT, policy: settings.streamLimitPolicy ?? 'reject' },
+            ...(initial.length === 0 ? {} : { initial: Buffer.concat(initial) }),
+          });
+        },
+      },
+      {
+        method: 'POST',
+        path: '/api/v1/streams/{channel}/events',
+        summary: 'produce {event, data} on a channel (the type must belong to it) → 202 (any role allowed on the channel)',
+        handle: async (request) => {
+          const channel = channelOf(request.params['channel']);
+          const principal = await request.authenticate('any');
+          if (!mayUse(principal, channel)) throw new HttpError(403, 'forbidden', `this token may not use channel '${channel}'`);
+          const body = await request.readJson();
+          const event = field.string(body, 'event') as string;
+          const types: readonly string[] = GATEWAY_CHANNELS[channel];
+          if (!types.includes(event)) throw new HttpError(400, 'unknown_event', `'${event}' is not an event of channel '${channel}' (${types.join(', ')})`);
+          const data = body['data'];
+          if (!isObject(data)) throw new HttpError(400, 'invalid_field', "'data' must be a JSON object");
+          await viaBroker(() => bus.publish(gatewayBusChannel(channel), JSON.stringify({ event, data })));
+          sendJson(request.res, 202, { channel, event, data });
+        },
+      },
+    ],
+    start: async () => {
+      for (const channel of CHANNEL_NAMES) {
+        await bus.subscribe(gatewayBusChannel(channel), (raw) => {
+          const message = decodeGatewayMessage(raw);
+          if ('error' in message) log('warn', 'gateway: ignored a bus message', { channel, error: message.error });
+          else relay(channel, message.event, message.data, 'bus');
+        });
+      }
+      if (amqpUrl === undefined) return;
+      source = createAmqpSource({
+        url: amqpUrl,
+        exchanges: GATEWAY_EXCHANGES,
+        log,
+        onStateChange: onSourceState,
+        onMessage: (channel, routingKey, body) => {
+          const message = decodeGatewayMessage(body.toString('utf8'), routingKey);
+          if ('error' in message) log('warn', 'gateway: ignored an AMQP message', { channel, routing_key: routingKey, error: message.error });
+          else relay(channel as GatewayChannel, message.event, message.data, 'amqp');
+        },
+      });
+      // Waits for the first attempt: "listening" then means the queues are bound, or the warnings run.
+      await source.start();
+    },
+    close: async () => {
+      if (warningTimer !== undefined) clearInterval(warningTimer);
+      warningTimer = undefined;
+      await source?.close();
+    },
+  };
+};
+
+/** `?version=`: absent → 1; 1 or 2; anything else → 400. */
+function versionOf(url: URL): 1 | 2 {
+  const raw = url.searchParams.get('version');
+  if (raw === null || raw === '' || raw === '1') return 1;
+  if (raw === '2') return 2;
+  throw new HttpError(400, 'unsupported_version', `unsupported version '${raw}' (supported: ${GATEWAY_VERSIONS.join(', ')})`);
+}
+
+/** The `channels` claim: absent = every channel; an array lists them; anything else allows none. */
+function mayUse(principal: Principal, channel: GatewayChannel): boolean {
+  const claim: unknown = principal.claims.channels;
+  if (claim === undefined || claim === null) return true;
+  return Array.isArray(claim) && claim.includes(channel);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
