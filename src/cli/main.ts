@@ -11,11 +11,12 @@ import { registerListenCommand } from './commands/listen.js';
 import { registerTokenCommand } from './commands/token.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerPublishCommand } from './commands/publish.js';
+import { registerBenchCommand } from './commands/bench.js';
+import { VERSION } from './version.js';
 
 /** How a command runs: `run(ctx => exitCode)`; main owns context, errors and the exit code. */
 export type RunCommand = (action: (ctx: CliContext) => Promise<number>) => Promise<void>;
 
-const VERSION = '0.1.0';
 
 /** Entry point used by `bin/ssekit.js`. */
 export async function main(argv: readonly string[]): Promise<void> {
@@ -68,6 +69,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerListenCommand(program, run);
   registerTokenCommand(program, run);
   registerPublishCommand(program, run);
+  registerBenchCommand(program, run);
   registerServeCommand(program, run);
 
   try {

@@ -1,0 +1,284 @@
+/**
+ * One virtual client of the bench fleet: the hot path. Each client owns one undici `Client`
+ * (one socket, so "abrupt" churn can reset exactly its socket and ssekit's own sockets can be
+ * counted), dispatches with undici's handler API (no Readable stream per connection), and
+ * feeds bytes straight into its frame parser, whose callbacks are this object's methods: no
+ * closure, object or log line per event.
+ */
+import type { Socket } from 'node:net';
+import { Client, type Dispatcher, buildConnector } from 'undici';
+import { createFrameParser, type FrameParser } from '../stream/parse-frames.js';
+import { clampServerDelay, createReconnectPolicy, type ReconnectPolicy } from '../transport/reconnect.js';
+import type { FleetStats } from './fleet-stats.js';
+
+/** How a connection was ended on purpose. */
+export type CloseMode = 'graceful' | 'abrupt';
+
+/** What every client of a fleet shares. */
+export interface ClientShared {
+  readonly origin: string;
+  readonly connector: buildConnector.connector;
+  readonly stats: FleetStats;
+  readonly maxEventBytes: number;
+  readonly connectTimeoutMs: number;
+  readonly retryInitialMs: number;
+  readonly retryMaxMs: number;
+  /** Receives event data for correlation: (client index, data, performance.now()). */
+  readonly onData: (index: number, data: string, at: number) => void;
+  /** The client's stream opened / closed (tracker bookkeeping). */
+  readonly onOpen: (index: number) => void;
+  readonly onClose: (index: number) => void;
+}
+
+/** Why a client is reconnecting (result `reconnects.byReason`). */
+export type ReconnectCause = 'server-closed' | 'network' | 'status' | 'stalled' | 'churn-graceful' | 'churn-abrupt' | 'token-rotation';
+
+const STATE_IDLE = 0;
+const STATE_CONNECTING = 1;
+const STATE_OPEN = 2;
+const STATE_WAITING = 3;
+const STATE_STOPPED = 4;
+
+/** One SSE connection attempt's handler (one small object per attempt, not per event). */
+class Attempt implements Dispatcher.DispatchHandler {
+  readonly owner: BenchClient;
+  controller: Dispatcher.DispatchController | undefined;
+  isDone = false;
+  constructor(owner: BenchClient) {
+    this.owner = owner;
+  }
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.isDone) controller.abort(new Error('closed'));
+  }
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (this.isDone) return;
+    this.owner.handleResponseStart(this, controller, statusCode, headers);
+  }
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.isDone) this.owner.handleData(this, chunk);
+  }
+  onResponseEnd(): void {
+    if (!this.isDone) this.owner.handleEnd(this, undefined);
+  }
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (!this.isDone) this.owner.handleEnd(this, error);
+  }
+}
+
+/** A virtual client. */
+export class BenchClient {
+  readonly index: number;
+  readonly shared: ClientShared;
+  /** Path with query, and headers (auth included); replaceable for token rotation. */
+  path: string;
+  headers: Record<string, string>;
+  state = STATE_IDLE;
+  lastByteAt = 0;
+  private readonly client: Client;
+  private socket: Socket | undefined;
+  private readonly parser: FrameParser;
+  private policy: ReconnectPolicy | undefined;
+  private attempt: Attempt | undefined;
+  private startedAt = 0;
+  private isAwaitingFirstEvent = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(index: number, shared: ClientShared, path: string, headers: Record<string, string>) {
+    this.index = index;
+    this.shared = shared;
+    this.path = path;
+    this.headers = headers;
+    this.parser = createFrameParser(this, { maxEventBytes: shared.maxEventBytes });
+    const connector = shared.connector;
+    this.client = new Client(shared.origin, {
+      bodyTimeout: 0,
+      headersTimeout: shared.connectTimeoutMs,
+      keepAliveTimeout: 1,
+      pipelining: 1,
+      connect: (options, callback) =>
+        connector(options, (...args) => {
+          if (args[0] === null) this.socket = args[1] as Socket;
+          callback(...args);
+        }),
+    });
+    this.client.on('connectionError', noop);
+  }
+
+  /** Opens the stream (first connect, or after a churn close). */
+  start(): void {
+    if (this.state === STATE_STOPPED || this.state === STATE_CONNECTING || this.state === STATE_OPEN) return;
+    this.clearRetry();
+    this.state = STATE_CONNECTING;
+    const attempt = new Attempt(this);
+    this.attempt = attempt;
+    this.startedAt = performance.now();
+    this.isAwaitingFirstEvent = true;
+    const headers = this.headers;
+    const lastEventId = this.parser.lastEventId;
+    this.client.dispatch(
+      {
+        path: this.path,
+        method: 'GET',
+        headers: lastEventId === '' ? headers : { ...headers, 'last-event-id': lastEventId },
+        bodyTimeout: 0,
+        headersTimeout: this.shared.connectTimeoutMs,
+      },
+      attempt,
+    );
+  }
+
+  handleResponseStart(attempt: Attempt, controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    const stats = this.shared.stats;
+    stats.countStatus(statusCode);
+    const contentType = headers['content-type'];
+    const type = (Array.isArray(contentType) ? contentType[0] : contentType) ?? '';
+    if (statusCode !== 200 || !/^\s*text\/event-stream\s*(;|$)/i.test(type)) {
+      attempt.isDone = true;
+      controller.abort(new Error('rejected'));
+      if (statusCode === 200) {
+        stats.countError('protocol');
+        void this.stop();
+      } else if (statusCode >= 500 || statusCode === 429 || statusCode === 408) {
+        stats.countError('status-5xx');
+        this.scheduleReconnect('status');
+      } else {
+        // 204, 401, 403, 404, 409 …: the server said no; retrying would hammer it.
+        stats.countError(statusCode === 204 ? 'status-204' : 'status-4xx');
+        void this.stop();
+      }
+      return;
+    }
+    const now = performance.now();
+    this.lastByteAt = now;
+    stats.connectHeaders.recordMs(now - this.startedAt);
+    stats.opens += 1;
+    const hint = headers['x-reconnect-delay'];
+    const hintText = Array.isArray(hint) ? hint[0] : hint;
+    if (hintText !== undefined && /^\d+$/.test(hintText)) this.ensurePolicy().setHeaderDelay(Number(hintText));
+    this.policy?.onOpen();
+    this.parser.reset();
+    this.state = STATE_OPEN;
+    this.shared.onOpen(this.index);
+  }
+
+  handleData(attempt: Attempt, chunk: Buffer): void {
+    this.lastByteAt = performance.now();
+    this.shared.stats.bytesReceived += chunk.length;
+    try {
+      this.parser.feed(chunk);
+    } catch {
+      this.shared.stats.countError('too-large');
+      attempt.isDone = true;
+      attempt.controller?.abort(new Error('event too large'));
+      this.connectionClosed();
+      this.scheduleReconnect('network');
+    }
+  }
+
+  /** Frame parser callback (hot path). */
+  onEvent(_type: string, data: string): void {
+    const stats = this.shared.stats;
+    stats.eventsReceived += 1;
+    const at = performance.now();
+    if (this.isAwaitingFirstEvent) {
+      this.isAwaitingFirstEvent = false;
+      stats.connectFirstEvent.recordMs(at - this.startedAt);
+    }
+    this.shared.onData(this.index, data, at);
+  }
+
+  /** Frame parser callback: the server's reconnection time. */
+  onRetry(ms: number): void {
+    this.ensurePolicy().setServerRetry(clampServerDelay(ms));
+  }
+
+  handleEnd(attempt: Attempt, error: Error | undefined): void {
+    attempt.isDone = true;
+    if (this.attempt !== attempt) return;
+    const wasOpen = this.state === STATE_OPEN;
+    this.connectionClosed();
+    if (this.state === STATE_STOPPED) return;
+    if (error !== undefined) this.shared.stats.countError(wasOpen ? 'reset' : 'connect');
+    this.scheduleReconnect(error === undefined ? 'server-closed' : 'network');
+  }
+
+  /** The watchdog saw no byte in time. */
+  stall(): void {
+    if (this.state !== STATE_OPEN) return;
+    this.shared.stats.countError('stalled');
+    this.closeConnection('graceful');
+    this.scheduleReconnect('stalled');
+  }
+
+  /** Churn: drop the connection (FIN, or RST for `abrupt`) and reconnect after `delayMs`. */
+  churn(mode: CloseMode | 'token-rotation', delayMs: number, newHeaders?: Record<string, string>): void {
+    if (this.state !== STATE_OPEN) return;
+    this.closeConnection(mode === 'abrupt' ? 'abrupt' : 'graceful');
+    if (newHeaders !== undefined) this.headers = newHeaders;
+    const cause: ReconnectCause = mode === 'abrupt' ? 'churn-abrupt' : mode === 'token-rotation' ? 'token-rotation' : 'churn-graceful';
+    this.shared.stats.countReconnect(cause);
+    this.state = STATE_WAITING;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.start();
+    }, delayMs);
+  }
+
+  /** Stops for good (end of run), closing the socket. */
+  async stop(): Promise<void> {
+    this.clearRetry();
+    if (this.state === STATE_OPEN || this.state === STATE_CONNECTING) this.closeConnection('graceful');
+    this.state = STATE_STOPPED;
+    await this.client.destroy().catch(noop);
+  }
+
+  /** Whether the stream is open. */
+  get isOpen(): boolean {
+    return this.state === STATE_OPEN;
+  }
+
+  private closeConnection(mode: CloseMode): void {
+    const attempt = this.attempt;
+    if (attempt !== undefined && !attempt.isDone) {
+      attempt.isDone = true;
+      const socket = this.socket;
+      // An RST, not a FIN: what a crashed browser tab or a dropped mobile link looks like.
+      if (mode === 'abrupt' && socket !== undefined && !socket.destroyed && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+      attempt.controller?.abort(new Error('closed by ssekit'));
+    }
+    this.connectionClosed();
+  }
+
+  private connectionClosed(): void {
+    if (this.state === STATE_OPEN) this.shared.onClose(this.index);
+    if (this.state === STATE_OPEN || this.state === STATE_CONNECTING) this.state = STATE_WAITING;
+    this.parser.end();
+  }
+
+  private scheduleReconnect(cause: ReconnectCause): void {
+    if (this.state === STATE_STOPPED) return;
+    this.state = STATE_WAITING;
+    this.shared.stats.countReconnect(cause);
+    const { delayMs } = this.ensurePolicy().nextDelay();
+    this.clearRetry();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.start();
+    }, delayMs);
+  }
+
+  private ensurePolicy(): ReconnectPolicy {
+    this.policy ??= createReconnectPolicy({ initialMs: this.shared.retryInitialMs, maxMs: this.shared.retryMaxMs });
+    return this.policy;
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== undefined) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,63 @@
+/**
+ * The fleet's counters and connect-time histograms, shared by every client. Plain fields and
+ * small maps keyed by a handful of strings: incrementing one is the whole per-event cost.
+ */
+import { createLatencyHistogram, type LatencyHistogram } from '../metrics/histogram.js';
+
+/** Fleet-wide counters. */
+export interface FleetStats {
+  opens: number;
+  eventsReceived: number;
+  bytesReceived: number;
+  readonly connectHeaders: LatencyHistogram;
+  readonly connectFirstEvent: LatencyHistogram;
+  readonly statuses: Map<number, number>;
+  readonly errors: Map<string, number>;
+  readonly reconnects: Map<string, number>;
+  countStatus(status: number): void;
+  countError(kind: string): void;
+  countReconnect(cause: string): void;
+  readonly errorTotal: number;
+  readonly reconnectTotal: number;
+}
+
+/** Creates empty fleet stats. */
+export function createFleetStats(): FleetStats {
+  const statuses = new Map<number, number>();
+  const errors = new Map<string, number>();
+  const reconnects = new Map<string, number>();
+  let errorTotal = 0;
+  let reconnectTotal = 0;
+  return {
+    opens: 0,
+    eventsReceived: 0,
+    bytesReceived: 0,
+    connectHeaders: createLatencyHistogram(),
+    connectFirstEvent: createLatencyHistogram(),
+    statuses,
+    errors,
+    reconnects,
+    countStatus(status) {
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    },
+    countError(kind) {
+      errorTotal += 1;
+      errors.set(kind, (errors.get(kind) ?? 0) + 1);
+    },
+    countReconnect(cause) {
+      reconnectTotal += 1;
+      reconnects.set(cause, (reconnects.get(cause) ?? 0) + 1);
+    },
+    get errorTotal() {
+      return errorTotal;
+    },
+    get reconnectTotal() {
+      return reconnectTotal;
+    },
+  };
+}
+
+/** A Map as a plain, key-sorted object (for the result file). */
+export function mapToRecord<K extends string | number>(map: ReadonlyMap<K, number>): Record<string, number> {
+  return Object.fromEntries([...map.entries()].sort(([a], [b]) => String(a).localeCompare(String(b))).map(([k, v]) => [String(k), v]));
+}

@@ -1,0 +1,433 @@
+/**
+ * `bench`'s engine: ramp up a fleet of reconnecting clients, churn them, publish on an
+ * open-model schedule, track every delivery, sample the server's own stream count, then close
+ * everything, wait for the server to settle, and judge leaks and thresholds. A `BenchResult`
+ * always comes back, Ctrl-C included (`endReason: 'interrupted'`).
+ */
+import { buildConnector, type Dispatcher } from 'undici';
+import { rootCertificates } from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import { SsekitError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
+import { sleep } from '../core/sleep.js';
+import { createMarkerCodec } from '../metrics/correlate.js';
+import { createDeliveryTracker } from '../metrics/delivery-tracker.js';
+import { createLatencyHistogram, summarizeLatency, type LatencyHistogram } from '../metrics/histogram.js';
+import { evaluateThresholds, parseThreshold, type ThresholdFigures } from '../metrics/thresholds.js';
+import type { Producer } from '../producers/producer.js';
+import { compileTemplate } from '../producers/template.js';
+import { BenchClient, type ClientShared } from './client.js';
+import { createFleetStats, mapToRecord } from './fleet-stats.js';
+import { credentialsFor } from './identities.js';
+import { createLeakSampler, type ReadServerCount } from './leak.js';
+import { RESULT_SCHEMA_VERSION, type BenchResult, type HistogramBlock } from './result.js';
+import { hashPlan, resolveAgainst, type BenchPlan } from './scenario.js';
+import { countOwnSockets } from './self-usage.js';
+
+/** Everything `runBench` needs besides the plan. */
+export interface BenchRunOptions {
+  readonly plan: BenchPlan;
+  /** 1-based shard index and count; undefined = the whole population. */
+  readonly shard?: { readonly index: number; readonly count: number } | undefined;
+  /** Shared by the shards of one run (derived from the plan when sharded). */
+  readonly runId?: string | undefined;
+  /** Builds the producer for `plan.publish` (injected: the CLI owns auth/agent choices). */
+  readonly createProducer?: ((url: string) => Producer) | undefined;
+  /** Reads the server's open-stream count (leak detection). */
+  readonly readServerCount?: ReadServerCount | undefined;
+  readonly extraCaPem?: readonly string[] | undefined;
+  readonly isInsecure?: boolean | undefined;
+  /** The dispatcher behind the producer and the server-count reader: runBench closes it
+   * before it counts its own sockets (an idle keep-alive socket is not a leak). */
+  readonly dispatcher?: Dispatcher | undefined;
+  readonly version: string;
+}
+
+/** A periodic snapshot for live progress (never one per event). */
+export interface BenchProgress {
+  readonly phase: 'ramp-up' | 'steady' | 'draining' | 'settling';
+  readonly elapsedMs: number;
+  readonly open: number;
+  readonly planned: number;
+  readonly eventsPerSecond: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly published: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly reconnects: number;
+  readonly server: number | undefined;
+}
+
+/** Hooks. */
+export interface BenchHooks {
+  readonly signal: AbortSignal;
+  onProgress?(progress: BenchProgress): void;
+  onNotice?(text: string): void;
+}
+
+const TICK_MS = 100;
+const PROGRESS_MS = 1000;
+
+/** Runs the bench; never throws for run-time failures (they are in the result). */
+export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Promise<BenchResult> {
+  const { plan } = options;
+  const shard = options.shard;
+  const startedAtWall = new Date();
+  const t0 = performance.now();
+  const socketsAtStart = countOwnSockets();
+  const cpuStart = process.cpuUsage();
+  const runId = options.runId ?? (shard === undefined ? randomBytes(4).toString('hex') : hashPlan(plan).slice(0, 8));
+
+  // The client population of this shard: global indexes g with g % count == index - 1.
+  const globalIndexes: number[] = [];
+  for (let g = 0; g < plan.clients; g++) if (shard === undefined || g % shard.count === shard.index - 1) globalIndexes.push(g);
+  const n = globalIndexes.length;
+
+  const latency = createLatencyHistogram();
+  const stats = createFleetStats();
+  const marker = createMarkerCodec(runId);
+  const timeoutMs = plan.publish?.timeoutMs ?? 5_000;
+  let subscribers: Uint8Array | undefined;
+  const expectAt = plan.publish?.expectAt;
+  if (expectAt !== undefined) {
+    subscribers = new Uint8Array(n);
+    for (let i = 0; i < n; i++) subscribers[i] = expectAt.includes(plan.streams[(globalIndexes[i] as number) % plan.streams.length] as string) ? 1 : 0;
+  }
+  const tracker = createDeliveryTracker({ clients: n, marker, timeoutMs, histogram: latency, subscribers });
+  const target = new URL(plan.target);
+  const streamUrls = plan.streams.map((s) => new URL(resolveAgainst(plan.target, s)));
+  const origins = new Set(streamUrls.map((u) => u.origin));
+  if (origins.size > 1) throw new SsekitError('SSEKIT_USAGE', 2, `all streams must be on one origin (got ${[...origins].join(', ')})`);
+  const origin = streamUrls[0]?.origin ?? target.origin;
+  const connector = buildConnector({
+    timeout: plan.connectTimeoutMs,
+    ...(options.extraCaPem !== undefined && options.extraCaPem.length > 0 ? { ca: [...rootCertificates, ...options.extraCaPem] } : {}),
+    ...(options.isInsecure ? { rejectUnauthorized: false } : {}),
+  });
+  const shared: ClientShared = {
+    origin,
+    connector,
+    stats,
+    maxEventBytes: plan.maxEventBytes,
+    connectTimeoutMs: plan.connectTimeoutMs,
+    retryInitialMs: 500,
+    retryMaxMs: 30_000,
+    onData: tracker.onData,
+    onOpen: tracker.onOpen,
+    onClose: tracker.onClose,
+  };
+
+  const leak = createLeakSampler({
+    read: options.readServerCount,
+    source: plan.serverStats === undefined ? null : redactUrl(resolveAgainst(plan.target, plan.serverStats.url)),
+    metric: plan.serverStats?.metric ?? null,
+    startedAt: t0,
+  });
+
+  const clients: BenchClient[] = new Array<BenchClient>(n);
+  const rotations = new Uint16Array(n);
+  const sideStreams = new Set<BenchClient>();
+  let phase: BenchProgress['phase'] = 'ramp-up';
+  let published = 0;
+  let publishErrors = 0;
+  let peakOpen = 0;
+  let interrupted = hooks.signal.aborted;
+  let stopPublishing = false;
+  const notices = new Set<string>();
+  const notice = (text: string): void => {
+    if (notices.has(text)) return;
+    notices.add(text);
+    hooks.onNotice?.(text);
+  };
+
+  const pathFor = (local: number): string => {
+    const url = streamUrls[(globalIndexes[local] as number) % streamUrls.length] as URL;
+    return `${url.pathname}${url.search}`;
+  };
+  const makeClient = async (local: number): Promise<BenchClient> => {
+    const vu = globalIndexes[local] as number;
+    const credentials = await credentialsFor(plan.auth, vu);
+    const path = pathFor(local);
+    return new BenchClient(local, shared, path + credentials.querySuffix(path), { accept: 'text/event-stream', 'cache-control': 'no-cache', ...credentials.headers });
+  };
+
+  let producer: Producer | undefined;
+  const inFlightPublishes = new Set<Promise<void>>();
+  const template = plan.publish === undefined ? undefined : compileTemplate(plan.publish.body);
+
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let progressTimer: NodeJS.Timeout | undefined;
+  let lastEvents = 0;
+  let lastProgressAt = performance.now();
+  const snapshot = (): BenchProgress => {
+    const now = performance.now();
+    const eventsPerSecond = ((stats.eventsReceived - lastEvents) * 1000) / Math.max(1, now - lastProgressAt);
+    lastEvents = stats.eventsReceived;
+    lastProgressAt = now;
+    return {
+      phase,
+      elapsedMs: now - t0,
+      open: tracker.openCount,
+      planned: n,
+      eventsPerSecond,
+      delivered: tracker.delivered,
+      lost: tracker.lost,
+      published,
+      p99Ms: latency.percentileMs(99),
+      errors: stats.errorTotal,
+      reconnects: stats.reconnectTotal,
+      server: leak.latest,
+    };
+  };
+
+  try {
+    await leak.takeBaseline();
+    if (plan.serverStats !== undefined && options.readServerCount !== undefined) {
+      const baseline = leak.report().baseline;
+      if (baseline === null) notice(`cannot read ${plan.serverStats.metric} from ${leak.report().source ?? ''}: leak detection off for this run`);
+    }
+    if (plan.publish !== undefined && options.createProducer !== undefined) {
+      producer = options.createProducer(resolveAgainst(plan.target, plan.publish.producer));
+      await producer.open();
+    }
+    leak.startSampling(() => tracker.openCount);
+    progressTimer = setInterval(() => hooks.onProgress?.(snapshot()), PROGRESS_MS);
+    progressTimer.unref();
+
+    // Ramp-up: clients start evenly spread over rampUpMs.
+    const rampStart = performance.now();
+    for (let i = 0; i < n && !interrupted; i++) {
+      const dueAt = rampStart + (n <= 1 ? 0 : (plan.rampUpMs * i) / (n - 1));
+      const waitMs = dueAt - performance.now();
+      if (waitMs > 2 && !(await sleep(waitMs, hooks.signal))) interrupted = true;
+      if (interrupted) break;
+      const client = await makeClient(i);
+      clients[i] = client;
+      client.start();
+    }
+
+    // Steady state: churn, stall watchdog, publish schedule, sweeps.
+    phase = 'steady';
+    const steadyStart = performance.now();
+    const steadyEnd = steadyStart + plan.durationMs;
+    const rate = plan.publish?.rate ?? 0;
+    const totalEvents = plan.publish === undefined ? 0 : Math.floor((plan.durationMs / 1000) * rate);
+    let churnCredit = 0;
+    // The publisher runs on its own timer, to the millisecond: the 100 ms tick below would add
+    // up to a tick of our own lag to every latency measured from the schedule.
+    const publisher = totalEvents === 0 ? Promise.resolve() : publishSchedule(steadyStart, rate, totalEvents);
+    sweepTimer = setInterval(() => tracker.sweep(performance.now()), 250);
+    sweepTimer.unref();
+    while (!interrupted) {
+      const now = performance.now();
+      if (now >= steadyEnd) break;
+      if (tracker.openCount > peakOpen) peakOpen = tracker.openCount;
+      // Churn: a fraction of clients per second, spread over ticks.
+      if (plan.churnRate > 0 && n > 0) {
+        churnCredit += (plan.churnRate * n * TICK_MS) / 1000;
+        while (churnCredit >= 1) {
+          churnCredit -= 1;
+          churnOne();
+        }
+      }
+      // Stall watchdog: one pass over the fleet per tick, not a timer per stream.
+      if (plan.heartbeatTimeoutMs > 0) {
+        for (let i = 0; i < n; i++) {
+          const client = clients[i];
+          if (client !== undefined && client.isOpen && now - client.lastByteAt > plan.heartbeatTimeoutMs) client.stall();
+        }
+      }
+      if (!(await sleep(TICK_MS, hooks.signal))) interrupted = true;
+    }
+
+    // Drain: let the last events arrive (up to their timeout), then close everything.
+    phase = 'draining';
+    stopPublishing = true;
+    await publisher;
+    await Promise.all(inFlightPublishes);
+    const drainEnd = performance.now() + (interrupted ? 0 : timeoutMs);
+    while (tracker.inFlight > 0 && performance.now() < drainEnd) {
+      tracker.sweep(performance.now());
+      if (!(await sleep(50, hooks.signal))) break;
+    }
+  } finally {
+    if (sweepTimer !== undefined) clearInterval(sweepTimer);
+    tracker.sweep(performance.now(), true);
+    leak.stopSampling();
+    await Promise.all([...clients.filter((c) => c !== undefined).map((c) => c.stop()), ...[...sideStreams].map((c) => c.stop())]);
+    await producer?.close().catch(() => undefined);
+  }
+
+  // Settle: the server should count the streams down to where it started.
+  phase = 'settling';
+  hooks.onProgress?.(snapshot());
+  await leak.settle(interrupted ? Math.min(plan.leakGraceMs, 2_000) : plan.leakGraceMs, new AbortController().signal);
+  if (progressTimer !== undefined) clearInterval(progressTimer);
+  await options.dispatcher?.close().catch(() => undefined);
+  // undici closes sockets asynchronously; give them a moment before counting ours.
+  await sleep(100, new AbortController().signal);
+  const socketsAtEnd = countOwnSockets();
+  const leakReport = leak.report();
+
+  const cpu = process.cpuUsage(cpuStart);
+  const memory = process.memoryUsage();
+  const counts = {
+    published,
+    publishErrors,
+    expectedDeliveries: tracker.expectedDeliveries,
+    delivered: tracker.delivered,
+    lost: tracker.lost,
+    duplicated: tracker.duplicated,
+    outOfOrder: tracker.outOfOrder,
+    recovered: tracker.recovered,
+    missedDuringReconnect: tracker.missedDuringReconnect,
+    received: stats.eventsReceived,
+    bytesReceived: stats.bytesReceived,
+  };
+  const attempts = stats.opens + stats.errorTotal;
+  const figures: ThresholdFigures = {
+    latency: (group, stat) => statOf(group === 'latency' ? latency : group === 'connect' ? stats.connectHeaders : stats.connectFirstEvent, stat),
+    count: (name) => {
+      switch (name) {
+        case 'loss':
+          return plan.publish === undefined ? undefined : { value: counts.lost, total: counts.expectedDeliveries };
+        case 'leaks':
+          return leakReport.leaked === null ? undefined : { value: leakReport.leaked, total: Math.max(1, peakOpen) };
+        case 'errors':
+          return { value: stats.errorTotal, total: attempts };
+        case 'duplicates':
+          return { value: counts.duplicated, total: counts.expectedDeliveries };
+        case 'reconnects':
+          return { value: stats.reconnectTotal, total: attempts };
+        case 'outOfOrder':
+          return { value: counts.outOfOrder, total: counts.expectedDeliveries };
+        case 'producerErrors':
+          return plan.publish === undefined ? undefined : { value: publishErrors, total: published };
+        default:
+          return undefined;
+      }
+    },
+  };
+  const thresholds = evaluateThresholds(
+    plan.thresholds.map((t) => parseThreshold(t)),
+    figures,
+  ).map((t) => (t.reason === undefined ? { expression: t.expression, metric: t.metric, value: t.value, passed: t.passed } : t));
+  const failed = thresholds.some((t) => !t.passed);
+  const endedAtWall = new Date();
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    kind: 'bench',
+    tool: { name: 'ssekit', version: options.version },
+    scenario: { name: plan.name, hash: hashPlan(plan) },
+    runId,
+    shard: shard ?? null,
+    startedAt: startedAtWall.toISOString(),
+    endedAt: endedAtWall.toISOString(),
+    durationMs: endedAtWall.getTime() - startedAtWall.getTime(),
+    endReason: interrupted ? 'interrupted' : failed ? 'failed' : 'passed',
+    target: redactUrl(plan.target),
+    clients: { planned: n, peakOpen, opens: stats.opens },
+    connect: { headers: block(stats.connectHeaders), firstEvent: block(stats.connectFirstEvent) },
+    latency: block(latency),
+    events: counts,
+    reconnects: { total: stats.reconnectTotal, byReason: mapToRecord(stats.reconnects) },
+    statuses: mapToRecord(stats.statuses),
+    errors: { total: stats.errorTotal, byClass: mapToRecord(stats.errors) },
+    leak: leakReport,
+    self: {
+      cpuUserMs: Math.round(cpu.user / 1000),
+      cpuSystemMs: Math.round(cpu.system / 1000),
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      heapUsedBytes: memory.heapUsed,
+      socketsAtStart,
+      socketsAtEnd,
+    },
+    thresholds,
+  };
+
+  /** Publishes events 0..total-1 at their scheduled times (open model: never waits for deliveries). */
+  async function publishSchedule(startAt: number, rate: number, total: number): Promise<void> {
+    for (let seq = 0; seq < total && !stopPublishing; seq++) {
+      const scheduledAt = startAt + (seq * 1000) / rate;
+      const waitMs = scheduledAt - performance.now();
+      if (waitMs > 0.5 && !(await sleep(waitMs, hooks.signal))) return;
+      if (stopPublishing) return;
+      const isOwn = shard === undefined || seq % shard.count === shard.index - 1;
+      tracker.onScheduled(seq, scheduledAt, isOwn);
+      if (!isOwn || producer === undefined || template === undefined) continue;
+      published += 1;
+      const pending: Promise<void> = producer
+        .publish(template.render(seq, marker.markerFor(seq)))
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            publishErrors += 1;
+            tracker.onPublishFailed(seq);
+            notice(`publish failed: ${error instanceof Error ? error.message : String(error)}`);
+          },
+        )
+        .finally(() => inFlightPublishes.delete(pending));
+      inFlightPublishes.add(pending);
+    }
+  }
+
+  function churnOne(): void {
+    // Pick a random open client; a few tries are enough at any realistic open ratio.
+    for (let tries = 0; tries < 8; tries++) {
+      const local = Math.floor(Math.random() * n);
+      const client = clients[local];
+      if (client === undefined || !client.isOpen) continue;
+      const backMs = 50 + Math.floor(Math.random() * 200);
+      switch (plan.churnMode) {
+        case 'graceful':
+        case 'abrupt':
+          client.churn(plan.churnMode, backMs);
+          return;
+        case 'token-rotation': {
+          const rotation = (rotations[local] = ((rotations[local] ?? 0) + 1) & 0xffff);
+          void credentialsFor(plan.auth, globalIndexes[local] as number, rotation).then((credentials) => {
+            const path = pathFor(local);
+            client.path = path + credentials.querySuffix(path);
+            client.churn('token-rotation', backMs, { accept: 'text/event-stream', 'cache-control': 'no-cache', ...credentials.headers });
+          });
+          return;
+        }
+        case 'duplicate': {
+          // Seed 001's double mount: the same user opens a second stream while the first is
+          // open; it lives a little while and is closed again.
+          const side = new BenchClient(-1, shared, client.path, client.headers);
+          sideStreams.add(side);
+          side.start();
+          stats.countReconnect('duplicate-open');
+          const holdMs = 500 + Math.floor(Math.random() * 1500);
+          setTimeout(() => {
+            sideStreams.delete(side);
+            void side.stop();
+          }, holdMs).unref();
+          return;
+        }
+      }
+    }
+  }
+}
+
+function statOf(histogram: LatencyHistogram, stat: string): number {
+  switch (stat) {
+    case 'min':
+      return histogram.minMs;
+    case 'max':
+      return histogram.maxMs;
+    case 'mean':
+      return histogram.meanMs;
+    case 'p999':
+      return histogram.percentileMs(99.9);
+    default:
+      return histogram.percentileMs(Number(stat.slice(1)));
+  }
+}
+
+function block(histogram: LatencyHistogram): HistogramBlock {
+  return { summary: summarizeLatency(histogram), hdr: histogram.encode() };
+}
+

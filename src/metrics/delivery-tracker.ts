@@ -1,0 +1,218 @@
+/**
+ * Completeness and latency for a fleet: each published event is expected at every client
+ * whose stream was open when the event was scheduled. Per client it finds lost, duplicated,
+ * out-of-order and replay-recovered deliveries; latency is recorded per (event, client) from
+ * the event's scheduled send time, only for events this process published (shards never
+ * compare two machines' clocks).
+ *
+ * Hot path: `onData` is one `indexOf` for events without a marker, and typed-array writes for
+ * those with one. Per event (not per delivery) it allocates two arrays of client size.
+ */
+import type { MarkerCodec } from './correlate.js';
+import type { LatencyHistogram } from './histogram.js';
+
+/** One scheduled event in flight. */
+interface EventState {
+  readonly seq: number;
+  /** performance.now() of the scheduled send; NaN for a foreign event seen before its local schedule. */
+  scheduledAt: number;
+  readonly isOwn: boolean;
+  /** Per client: the connection epoch open at schedule time (0 = not open). */
+  readonly expectedEpoch: Uint32Array;
+  /** Per client: delivered already. */
+  readonly delivered: Uint8Array;
+  /** The publish failed: nothing is expected. */
+  isVoid: boolean;
+}
+
+/** Totals, read at the end or for progress. */
+export interface DeliveryCounts {
+  readonly expectedDeliveries: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly outOfOrder: number;
+  readonly recovered: number;
+  readonly missedDuringReconnect: number;
+  /** Marked deliveries after their event was settled (counted lost already). */
+  readonly late: number;
+}
+
+/** The tracker. Client indexes are 0-based; -1 (a duplicate side stream) is ignored. */
+export interface DeliveryTracker extends DeliveryCounts {
+  /** Client `index` has an open stream now. */
+  onOpen(index: number): void;
+  /** Client `index`'s stream closed. */
+  onClose(index: number): void;
+  /** An event's scheduled time came (own or, when sharded, another shard's). */
+  onScheduled(seq: number, scheduledAt: number, isOwn: boolean): void;
+  /** The publish of `seq` failed: it expects nothing. */
+  onPublishFailed(seq: number): void;
+  /** Event data arrived at client `index` at time `at` (performance.now()). */
+  onData(index: number, data: string, at: number): void;
+  /** Settles events whose timeout passed (all of them with `isFinal`). */
+  sweep(now: number, isFinal?: boolean): void;
+  /** Clients open now. */
+  readonly openCount: number;
+  readonly inFlight: number;
+}
+
+/** Options for `createDeliveryTracker`. */
+export interface DeliveryTrackerOptions {
+  readonly clients: number;
+  readonly marker: MarkerCodec;
+  /** A delivery later than this after the scheduled time is lost, ms. */
+  readonly timeoutMs: number;
+  /** Receives latency (ms) of own, expected deliveries. */
+  readonly histogram: LatencyHistogram;
+  /** Per client, 1 when published events are expected there (default: every client). */
+  readonly subscribers?: Uint8Array | undefined;
+}
+
+/** Creates the tracker. */
+export function createDeliveryTracker(options: DeliveryTrackerOptions): DeliveryTracker {
+  const n = options.clients;
+  const { marker, histogram, timeoutMs } = options;
+  const openEpoch = new Uint32Array(n);
+  const nextEpoch = new Uint32Array(n);
+  const lastSeq = new Int32Array(n).fill(-1);
+  const events = new Map<number, EventState>();
+  // Every seq below this is settled; a delivery for one is late.
+  let settledBelow = 0;
+  let openCount = 0;
+  let expectedDeliveries = 0;
+  let delivered = 0;
+  let lost = 0;
+  let duplicated = 0;
+  let outOfOrder = 0;
+  let recovered = 0;
+  let missedDuringReconnect = 0;
+  let late = 0;
+
+  const subscribers = options.subscribers;
+  const createState = (seq: number, scheduledAt: number, isOwn: boolean): EventState => {
+    const expectedEpoch = openEpoch.slice();
+    if (subscribers !== undefined) for (let i = 0; i < n; i++) if (subscribers[i] === 0) expectedEpoch[i] = 0;
+    const state: EventState = { seq, scheduledAt, isOwn, expectedEpoch, delivered: new Uint8Array(n), isVoid: false };
+    events.set(seq, state);
+    return state;
+  };
+
+  // Bound once: the marker scan calls it for each marker found.
+  let currentIndex = 0;
+  let currentAt = 0;
+  const deliver = (seq: number): void => {
+    const index = currentIndex;
+    let state = events.get(seq);
+    if (state === undefined) {
+      if (seq < settledBelow) {
+        late += 1;
+        return;
+      }
+      // Another shard published it before our schedule reached it (clock skew): expect it
+      // from the clients open now.
+      state = createState(seq, Number.NaN, false);
+    }
+    if (state.delivered[index] === 1) {
+      duplicated += 1;
+      return;
+    }
+    state.delivered[index] = 1;
+    if (seq < (lastSeq[index] as number)) outOfOrder += 1;
+    else lastSeq[index] = seq;
+    if (state.expectedEpoch[index] !== 0) {
+      delivered += 1;
+      if (state.isOwn) histogram.recordMs(currentAt - state.scheduledAt);
+    } else recovered += 1;
+  };
+
+  const settle = (state: EventState): void => {
+    events.delete(state.seq);
+    if (state.isVoid) return;
+    const { expectedEpoch, delivered: got } = state;
+    for (let i = 0; i < n; i++) {
+      const epoch = expectedEpoch[i] as number;
+      if (epoch === 0) continue;
+      expectedDeliveries += 1;
+      if (got[i] === 1) continue;
+      // Still on the same connection: the server had every chance. Otherwise it was
+      // reconnecting, and only a replay (Last-Event-ID) could have brought it.
+      if (openEpoch[i] === epoch) lost += 1;
+      else missedDuringReconnect += 1;
+    }
+  };
+
+  return {
+    onOpen(index) {
+      if (index < 0 || index >= n || openEpoch[index] !== 0) return;
+      const epoch = (nextEpoch[index] as number) + 1;
+      nextEpoch[index] = epoch;
+      openEpoch[index] = epoch;
+      openCount += 1;
+    },
+    onClose(index) {
+      if (index < 0 || index >= n || openEpoch[index] === 0) return;
+      openEpoch[index] = 0;
+      openCount -= 1;
+    },
+    onScheduled(seq, scheduledAt, isOwn) {
+      const existing = events.get(seq);
+      if (existing !== undefined) {
+        // Seen early from another shard: keep its expectations, take the schedule.
+        existing.scheduledAt = scheduledAt;
+        return;
+      }
+      if (seq < settledBelow) return;
+      createState(seq, scheduledAt, isOwn);
+    },
+    onPublishFailed(seq) {
+      const state = events.get(seq);
+      if (state !== undefined) state.isVoid = true;
+    },
+    onData(index, data, at) {
+      if (index < 0 || data.indexOf(marker.prefix) === -1) return;
+      currentIndex = index;
+      currentAt = at;
+      marker.scan(data, deliver);
+    },
+    sweep(now, isFinal = false) {
+      for (const state of events.values()) {
+        const due = Number.isNaN(state.scheduledAt) ? Number.POSITIVE_INFINITY : state.scheduledAt + timeoutMs;
+        if (isFinal || now >= due) {
+          settle(state);
+          if (state.seq >= settledBelow) settledBelow = state.seq + 1;
+        }
+      }
+    },
+    get openCount() {
+      return openCount;
+    },
+    get inFlight() {
+      return events.size;
+    },
+    get expectedDeliveries() {
+      return expectedDeliveries;
+    },
+    get delivered() {
+      return delivered;
+    },
+    get lost() {
+      return lost;
+    },
+    get duplicated() {
+      return duplicated;
+    },
+    get outOfOrder() {
+      return outOfOrder;
+    },
+    get recovered() {
+      return recovered;
+    },
+    get missedDuringReconnect() {
+      return missedDuringReconnect;
+    },
+    get late() {
+      return late;
+    },
+  };
+}

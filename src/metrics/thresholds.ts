@@ -1,0 +1,141 @@
+/**
+ * Thresholds in a small syntax k6 users recognise: `p99<500ms`, `p(99)<500`, `max<1s`,
+ * `loss==0`, `leaks==0`, `errors<1%`, `connect.p95<1s`, `firstEvent.p50<2s`,
+ * `reconnects<100`, `duplicates==0`. Latencies without a unit are milliseconds (as k6).
+ * A threshold on a figure that has no samples FAILS (k6 lets it pass silently: users were
+ * bitten by that).
+ */
+import { UsageError } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
+
+/** A parsed threshold. */
+export interface Threshold {
+  readonly expression: string;
+  /** Canonical figure name, e.g. `latency.p99`, `loss`, `errors`. */
+  readonly metric: string;
+  readonly op: '<' | '<=' | '>' | '>=' | '==' | '!=';
+  /** ms for latencies; a count, or a fraction when `isRatio`. */
+  readonly value: number;
+  /** `errors<1%`, `loss<0.1%`: compared as a fraction of a total. */
+  readonly isRatio: boolean;
+}
+
+/** The figures thresholds are checked against. Latency stats in ms, NaN when no samples. */
+export interface ThresholdFigures {
+  /** `latency.p99`, `connect.p95`, `firstEvent.max`, … */
+  readonly latency: (group: 'latency' | 'connect' | 'firstEvent', stat: string) => number;
+  /** Count figures with their totals (for `%`): loss, leaks, errors, duplicates, reconnects, outOfOrder. */
+  readonly count: (name: string) => { value: number; total: number } | undefined;
+}
+
+const STATS = new Set(['min', 'max', 'mean', 'avg', 'med', 'p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'p99.9']);
+const COUNTS = new Set(['loss', 'lost', 'leaks', 'leaked', 'errors', 'duplicates', 'duplicated', 'reconnects', 'outoforder', 'producererrors']);
+const GROUPS: Readonly<Record<string, 'latency' | 'connect' | 'firstEvent'>> = { latency: 'latency', delivery: 'latency', connect: 'connect', firstevent: 'firstEvent', first_event: 'firstEvent' };
+const THRESHOLD_RE = /^\s*([A-Za-z_][\w.]*(?:\(\s*\d+(?:\.\d+)?\s*\))?)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*([a-zµ%]*)\s*$/i;
+
+/** Parses one threshold; `UsageError` with the accepted forms when it cannot. */
+export function parseThreshold(expression: string): Threshold {
+  const match = THRESHOLD_RE.exec(expression);
+  const fail = (why: string): never => {
+    throw new UsageError(`--threshold '${expression}': ${why}`, { hint: "e.g. 'p99<500ms', 'p(95)<1s', 'loss==0', 'leaks==0', 'errors<1%', 'connect.p95<1s'" });
+  };
+  if (match === null) return fail('not of the form <figure><op><value>');
+  const [, rawFigure = '', op = '<', number = '0', unit = ''] = match;
+  let figure = rawFigure.toLowerCase().replace(/\s+/g, '');
+  // k6's p(99) and p(99.9) → p99, p999.
+  figure = figure.replace(/p\((\d+)(?:\.(\d+))?\)/, (_m, a: string, b: string | undefined) => `p${a}${b ?? ''}`);
+  const parts = figure.split('.');
+  let metric: string;
+  let isLatency = false;
+  if (parts.length === 1 && STATS.has(parts[0] as string)) {
+    metric = `latency.${canonicalStat(parts[0] as string)}`;
+    isLatency = true;
+  } else if (parts.length === 2 && GROUPS[parts[0] as string] !== undefined && STATS.has(parts[1] as string)) {
+    metric = `${GROUPS[parts[0] as string]}.${canonicalStat(parts[1] as string)}`;
+    isLatency = true;
+  } else if (parts.length === 1 && COUNTS.has(parts[0] as string)) {
+    metric = canonicalCount(parts[0] as string);
+  } else {
+    return fail(`unknown figure '${rawFigure}' (latency: p50 p90 p95 p99 p999 max mean min, optionally connect. or firstEvent.; counts: loss leaks errors duplicates reconnects outOfOrder producerErrors)`);
+  }
+  let value = Number(number);
+  let isRatio = false;
+  if (isLatency) {
+    if (unit === '%') return fail('a latency takes a duration, not a percentage');
+    value = unit === '' ? value : parseDuration(`${number}${unit}`, '--threshold');
+  } else if (unit === '%') {
+    isRatio = true;
+    value /= 100;
+  } else if (unit !== '') return fail(`'${unit}' is not a unit for ${metric}`);
+  return { expression: expression.trim(), metric, op: op as Threshold['op'], value, isRatio };
+}
+
+function canonicalStat(stat: string): string {
+  if (stat === 'avg') return 'mean';
+  if (stat === 'med') return 'p50';
+  if (stat === 'p99.9') return 'p999';
+  return stat;
+}
+
+function canonicalCount(name: string): string {
+  switch (name) {
+    case 'lost':
+      return 'loss';
+    case 'leaked':
+      return 'leaks';
+    case 'duplicated':
+      return 'duplicates';
+    case 'outoforder':
+      return 'outOfOrder';
+    case 'producererrors':
+      return 'producerErrors';
+    default:
+      return name;
+  }
+}
+
+/** A threshold's verdict. */
+export interface ThresholdResult {
+  readonly expression: string;
+  readonly metric: string;
+  readonly value: number | null;
+  readonly passed: boolean;
+  readonly reason?: string;
+}
+
+/** Checks thresholds against the figures. */
+export function evaluateThresholds(thresholds: readonly Threshold[], figures: ThresholdFigures): ThresholdResult[] {
+  return thresholds.map((threshold) => {
+    let actual: number;
+    if (threshold.metric.includes('.')) {
+      const [group, stat] = threshold.metric.split('.') as ['latency' | 'connect' | 'firstEvent', string];
+      actual = figures.latency(group, stat);
+    } else {
+      const count = figures.count(threshold.metric);
+      if (count === undefined) return { expression: threshold.expression, metric: threshold.metric, value: null, passed: false, reason: 'not measured in this run' };
+      if (threshold.isRatio) {
+        if (count.total === 0) return { expression: threshold.expression, metric: threshold.metric, value: null, passed: false, reason: 'no samples' };
+        actual = count.value / count.total;
+      } else actual = count.value;
+    }
+    if (Number.isNaN(actual)) return { expression: threshold.expression, metric: threshold.metric, value: null, passed: false, reason: 'no samples' };
+    return { expression: threshold.expression, metric: threshold.metric, value: actual, passed: compare(actual, threshold.op, threshold.value) };
+  });
+}
+
+function compare(actual: number, op: Threshold['op'], expected: number): boolean {
+  switch (op) {
+    case '<':
+      return actual < expected;
+    case '<=':
+      return actual <= expected;
+    case '>':
+      return actual > expected;
+    case '>=':
+      return actual >= expected;
+    case '==':
+      return actual === expected;
+    case '!=':
+      return actual !== expected;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The bench report for people: a table of the figures, the latency distribution drawn in the
+ * terminal, the leak verdict and the thresholds. Also used by `ssekit stats report`. Returns
+ * strings; callers write them.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { BenchResult, HistogramBlock } from '../bench/result.js';
+import { formatDuration } from '../core/duration.js';
+import { redactText } from '../core/redact.js';
+import { decodeLatencyHistogram } from '../metrics/histogram.js';
+
+/** Renders the final report. */
+export function renderBenchReport(result: BenchResult, options: { useColor: boolean; width?: number }): string {
+  const chalk = new Chalk({ level: options.useColor ? 1 : 0 });
+  const ms = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : formatDuration(v));
+  const e = result.events;
+  const lines: string[] = [];
+  const title = `ssekit bench · ${result.scenario.name}${result.shard === null ? '' : ` · shard ${result.shard.index}/${result.shard.count}`} · ${result.target} · ${formatDuration(result.durationMs)}`;
+  lines.push(chalk.bold(title), '');
+
+  const rows: [string, string][] = [
+    ['clients', `${result.clients.planned} planned · ${result.clients.peakOpen} peak open · ${result.clients.opens} opens`],
+    ['connect (headers)', percentiles(result.connect.headers, ms)],
+    ['connect (first event)', percentiles(result.connect.firstEvent, ms)],
+    ['delivery latency', percentiles(result.latency, ms)],
+    ['events', `${e.published} published · ${e.delivered}/${e.expectedDeliveries} delivered · ${e.received} received · ${formatBytes(e.bytesReceived)}`],
+    ['completeness', `${paint(chalk, e.lost === 0, `${e.lost} lost`)} · ${e.duplicated} duplicated · ${e.outOfOrder} out of order · ${e.recovered} received after (re)connecting · ${e.missedDuringReconnect} missed while reconnecting${e.publishErrors > 0 ? ` · ${chalk.red(`${e.publishErrors} publish errors`)}` : ''}`],
+    ['reconnects', `${result.reconnects.total}${formatMap(result.reconnects.byReason)}`],
+    ['statuses', formatMap(result.statuses, '') || 'none'],
+    ['errors', `${result.errors.total}${formatMap(result.errors.byClass)}`],
+    ['bench process', `cpu ${formatDuration(result.self.cpuUserMs + result.self.cpuSystemMs)} · max rss ${formatBytes(result.self.maxRssBytes)} · sockets ${result.self.socketsAtStart ?? '?'} → ${result.self.socketsAtEnd ?? '?'}`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [key, value] of rows) lines.push(`  ${chalk.gray(key.padEnd(width))}  ${value}`);
+
+  if (result.latency.summary.count > 0) {
+    lines.push('', chalk.bold('delivery latency distribution'));
+    lines.push(...drawDistribution(result.latency, chalk, Math.min(60, (options.width ?? 80) - 30)));
+  }
+
+  const leak = result.leak;
+  lines.push('', chalk.bold('connection leaks'));
+  if (leak.verdict === 'unknown') lines.push(`  ${chalk.yellow('unknown')}: ${leak.source === null ? 'no server figure configured (--server-stats, --server-metric)' : `could not read ${leak.metric ?? ''} from ${leak.source}`}`);
+  else {
+    const verdict = leak.verdict === 'ok' ? chalk.green('none') : chalk.red(`${leak.leaked} leaked`);
+    lines.push(`  ${verdict}: server count ${leak.baseline} before, ${leak.final} after closing every stream and ${formatDuration(leak.graceMs)} grace (${leak.metric} at ${leak.source})`);
+    if (leak.maxDrift !== null && leak.maxDrift > 0) lines.push(`  during the run the server counted up to ${leak.maxDrift} more streams than ssekit had open`);
+  }
+  if (result.self.socketsAtStart !== null && result.self.socketsAtEnd !== null && result.self.socketsAtEnd > result.self.socketsAtStart) {
+    lines.push(`  ${chalk.yellow(`ssekit itself still holds ${result.self.socketsAtEnd - result.self.socketsAtStart} more sockets than at start`)}`);
+  }
+
+  lines.push('', chalk.bold('thresholds'));
+  if (result.thresholds.length === 0) lines.push('  none');
+  for (const t of result.thresholds) {
+    const value = t.value === null ? (t.reason ?? 'no value') : t.metric.includes('.') ? ms(t.value) : Number.isInteger(t.value) ? String(t.value) : `${(t.value * 100).toFixed(2)}%`;
+    lines.push(`  ${t.passed ? chalk.green('✓') : chalk.red('✗')} ${t.expression.padEnd(18)} ${chalk.gray(value)}`);
+  }
+  const verdict = result.endReason === 'passed' ? chalk.green('PASSED') : result.endReason === 'interrupted' ? chalk.yellow('INTERRUPTED (partial results)') : chalk.red('FAILED');
+  lines.push('', verdict, '');
+  return redactText(lines.join('\n'));
+}
+
+function percentiles(block: HistogramBlock, ms: (v: number) => string): string {
+  const s = block.summary;
+  if (s.count === 0) return 'no samples';
+  return `p50 ${ms(s.p50Ms)} · p90 ${ms(s.p90Ms)} · p99 ${ms(s.p99Ms)} · max ${ms(s.maxMs)} (${s.count})`;
+}
+
+function paint(chalk: ChalkInstance, isGood: boolean, text: string): string {
+  return isGood ? text : chalk.red(text);
+}
+
+function formatMap(map: Readonly<Record<string, number>>, prefix = ' · '): string {
+  const entries = Object.entries(map).filter(([, v]) => v > 0);
+  return entries.length === 0 ? '' : `${prefix}${entries.map(([k, v]) => `${k} ${v}`).join(', ')}`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** Bars per percentile band, drawn from the decoded histogram. */
+export function drawDistribution(block: HistogramBlock, chalk: ChalkInstance, barWidth: number): string[] {
+  const histogram = decodeLatencyHistogram(block.hdr);
+  const marks = [0, 50, 75, 90, 95, 99, 99.9, 100];
+  const bands: { label: string; fromMs: number; toMs: number; share: number }[] = [];
+  for (let i = 1; i < marks.length; i++) {
+    const lo = marks[i - 1] as number;
+    const hi = marks[i] as number;
+    bands.push({ label: `p${lo}–p${hi}`, fromMs: lo === 0 ? histogram.minMs : histogram.percentileMs(lo), toMs: histogram.percentileMs(hi), share: (hi - lo) / 100 });
+  }
+  const maxTo = Math.max(...bands.map((b) => b.toMs));
+  return bands.map((b) => {
+    const length = maxTo <= 0 ? 0 : Math.max(1, Math.round((b.toMs / maxTo) * barWidth));
+    return `  ${b.label.padEnd(12)} ${chalk.cyan('█'.repeat(length))} ${formatDuration(b.toMs)}`;
+  });
+}

@@ -1,0 +1,51 @@
+/** CI outputs for a bench result: JUnit XML (one test case per threshold) and a Markdown job summary. */
+import type { BenchResult } from '../bench/result.js';
+import { formatDuration } from '../core/duration.js';
+
+function xml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function show(metric: string, value: number | null): string {
+  if (value === null) return 'n/a';
+  if (metric.includes('.')) return formatDuration(value);
+  return Number.isInteger(value) ? String(value) : `${(value * 100).toFixed(2)}%`;
+}
+
+/** JUnit XML: a suite per run, a case per threshold (failures carry the value). */
+export function renderJunit(result: BenchResult): string {
+  const failures = result.thresholds.filter((t) => !t.passed).length;
+  const cases = result.thresholds.map((t) => {
+    const name = xml(t.expression);
+    if (t.passed) return `    <testcase classname="ssekit.bench.${xml(result.scenario.name)}" name="${name}"/>`;
+    const message = xml(t.reason ?? `value ${show(t.metric, t.value)}`);
+    return `    <testcase classname="ssekit.bench.${xml(result.scenario.name)}" name="${name}">\n      <failure message="${message}">${message}</failure>\n    </testcase>`;
+  });
+  const seconds = (result.durationMs / 1000).toFixed(3);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="${result.thresholds.length}" failures="${failures}" time="${seconds}">\n  <testsuite name="ssekit bench ${xml(result.scenario.name)}" tests="${result.thresholds.length}" failures="${failures}" time="${seconds}" timestamp="${result.startedAt}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+}
+
+/** A Markdown summary for CI job pages (GitHub's $GITHUB_STEP_SUMMARY). */
+export function renderSummaryMarkdown(result: BenchResult): string {
+  const l = result.latency.summary;
+  const e = result.events;
+  const verdict = result.endReason === 'passed' ? '✅ passed' : result.endReason === 'interrupted' ? '⚠️ interrupted' : '❌ failed';
+  const ms = (v: number): string => (Number.isNaN(v) ? 'n/a' : formatDuration(v));
+  return [
+    `### ssekit bench · ${result.scenario.name}: ${verdict}`,
+    '',
+    '| figure | value |',
+    '|---|---|',
+    `| clients | ${result.clients.planned} planned, ${result.clients.peakOpen} peak open |`,
+    `| delivery latency | p50 ${ms(l.p50Ms)} · p90 ${ms(l.p90Ms)} · p99 ${ms(l.p99Ms)} · max ${ms(l.maxMs)} |`,
+    `| events | ${e.published} published, ${e.delivered}/${e.expectedDeliveries} delivered, ${e.lost} lost, ${e.duplicated} duplicated |`,
+    `| reconnects | ${result.reconnects.total} |`,
+    `| errors | ${result.errors.total} |`,
+    `| leaks | ${result.leak.verdict === 'unknown' ? 'unknown' : `${result.leak.leaked} (server ${result.leak.baseline} → ${result.leak.final})`} |`,
+    '',
+    '| threshold | value | |',
+    '|---|---|---|',
+    ...result.thresholds.map((t) => `| \`${t.expression}\` | ${t.value === null ? (t.reason ?? 'n/a') : show(t.metric, t.value)} | ${t.passed ? '✅' : '❌'} |`),
+    '',
+  ].join('\n');
+}
