@@ -171,7 +171,8 @@ export async function runSseConnection(options: SseConnectionOptions, handlers: 
       if (error instanceof NoContentError) return end('no-content');
       const typed = toSsekitError(error, options.url);
       if (!isRetryable(typed)) return end('failed', typed);
-      if (!reconnect) return end('failed', typed);
+      // Retryable but not retried: the target is unavailable (exit 3), as after the last retry.
+      if (!reconnect) return end('failed', giveUp(typed, 0));
       if (attempt > maxRetries) return end('failed', giveUp(typed, maxRetries));
       reason = typed.code === 'SSEKIT_STALLED' ? 'stalled' : typed instanceof HttpStatusError ? 'status' : 'network';
       detail = typed instanceof HttpStatusError ? describeStatus(typed.status) : typed.message;
@@ -247,11 +248,11 @@ function toSsekitError(error: unknown, url: URL): SsekitError {
 }
 
 function giveUp(error: SsekitError, maxRetries: number): SsekitError {
-  const retries = `${maxRetries} ${maxRetries === 1 ? 'retry' : 'retries'}`;
+  const when = maxRetries === 0 ? 'no reconnect' : `after ${maxRetries} ${maxRetries === 1 ? 'retry' : 'retries'}`;
   if (error instanceof HttpStatusError) {
-    return new ConnectError(`${error.message} (still, after ${retries})`, { code: 'SSEKIT_UNAVAILABLE', cause: error, hint: 'the server keeps failing; raise --max-retries to wait longer' });
+    return new ConnectError(`${error.message} (${when})`, { code: 'SSEKIT_UNAVAILABLE', cause: error, hint: maxRetries === 0 ? 'the server is failing; try again later' : 'the server keeps failing; raise --max-retries to wait longer' });
   }
-  return new ConnectError(`${error.message} (after ${retries})`, { code: error.code, cause: error, hint: error.hint ?? 'is the server running? check the host and port' });
+  return new ConnectError(`${error.message} (${when})`, { code: error.code, cause: error, hint: error.hint ?? 'is the server running? check the host and port' });
 }
 
 /** `{"code":"forbidden"}` → `forbidden`; undefined when the data carries no string code. */

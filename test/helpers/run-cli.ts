@@ -2,7 +2,7 @@
  * Runs the built CLI (`bin/ssekit.js`, so `npm run build` first: `npm test` does) through
  * execa, and waits for lines from long-running commands without sleeping.
  */
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 
@@ -10,7 +10,9 @@ import { onTestFinished } from 'vitest';
 export const BIN = fileURLToPath(new URL('../../bin/ssekit.js', import.meta.url));
 
 export interface CliRun {
+  /** The exit code; -1 when the process was killed by a signal (see `signal`). */
   readonly exitCode: number;
+  readonly signal?: string | undefined;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -26,8 +28,12 @@ export async function runCli(args: readonly string[], options: { env?: Record<st
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
+function spawnCli(args: readonly string[], env: Record<string, string> | undefined) {
+  return execa('node', [BIN, ...args], { reject: false, env: { NO_COLOR: '1', ...env }, stdin: 'ignore', buffer: true });
+}
+
 export interface CliProcess {
-  readonly child: ResultPromise;
+  readonly child: ReturnType<typeof spawnCli>;
   /** All stdout and stderr seen so far. */
   readonly output: () => { stdout: string; stderr: string };
   /** Resolves with the first line (stdout or stderr) matching `pattern`; rejects with the output on timeout. */
@@ -38,7 +44,7 @@ export interface CliProcess {
 
 /** Starts `ssekit ...args` in the background; the test's teardown kills it. */
 export function startCli(args: readonly string[], options: { env?: Record<string, string> } = {}): CliProcess {
-  const child = execa('node', [BIN, ...args], { reject: false, env: { NO_COLOR: '1', ...options.env }, stdin: 'ignore', buffer: true });
+  const child = spawnCli(args, options.env);
   let stdout = '';
   let stderr = '';
   const waiters = new Set<() => void>();
@@ -76,7 +82,8 @@ export function startCli(args: readonly string[], options: { env?: Record<string
     });
   const result = async (): Promise<CliRun> => {
     const r = await child;
-    return { exitCode: r.exitCode ?? (r.signal === 'SIGINT' ? 130 : -1), stdout, stderr };
+    // A process killed by a signal did not handle it: report that, never a made-up 130.
+    return { exitCode: r.exitCode ?? -1, signal: r.signal, stdout, stderr };
   };
   return { child, output: () => ({ stdout, stderr }), waitForLine, result };
 }

@@ -465,6 +465,15 @@ describe('parse-frames reset (a new connection)', () => {
     expect(seen.events.at(-1)).toEqual(['message', 'b', 'z']);
   });
 
+  it('clears the last event id when given an empty one', () => {
+    const { parser, seen } = newCollector();
+    parser.feed(utf8('id: 1\ndata: a\n\n'));
+    parser.reset('');
+    expect(parser.lastEventId).toBe('');
+    parser.feed(utf8('data: b\n\n'));
+    expect(seen.events.at(-1)).toEqual(['message', 'b', '']);
+  });
+
   it('strips a BOM at the start of the new connection', () => {
     const { parser, seen } = newCollector();
     parser.feed(utf8('\uFEFFdata: a\n\n'));
