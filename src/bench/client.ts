@@ -25,6 +25,8 @@ export interface ClientShared {
   readonly retryMaxMs: number;
   /** Receives event data for correlation: (client index, data, performance.now()). */
   readonly onData: (index: number, data: string, at: number) => void;
+  /** Event types never correlated (e.g. a snapshot such as §4's `initial` that repeats old events). */
+  readonly ignoredTypes?: ReadonlySet<string> | undefined;
   /** The client's stream opened / closed (tracker bookkeeping). */
   readonly onOpen: (index: number) => void;
   readonly onClose: (index: number) => void;
@@ -177,7 +179,7 @@ export class BenchClient {
   }
 
   /** Frame parser callback (hot path). */
-  onEvent(_type: string, data: string): void {
+  onEvent(type: string, data: string): void {
     const stats = this.shared.stats;
     stats.eventsReceived += 1;
     const at = performance.now();
@@ -185,6 +187,7 @@ export class BenchClient {
       this.isAwaitingFirstEvent = false;
       stats.connectFirstEvent.recordMs(at - this.startedAt);
     }
+    if (this.shared.ignoredTypes !== undefined && this.shared.ignoredTypes.has(type)) return;
     this.shared.onData(this.index, data, at);
   }
 

@@ -114,6 +114,7 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
     retryInitialMs: 500,
     retryMaxMs: 30_000,
     onData: tracker.onData,
+    ignoredTypes: plan.publish?.ignoreEventTypes === undefined ? undefined : new Set(plan.publish.ignoreEventTypes),
     onOpen: tracker.onOpen,
     onClose: tracker.onClose,
   };

@@ -52,6 +52,8 @@ export interface PublishPlan {
   readonly timeoutMs: number;
   /** Stream paths whose clients receive the published events (default: every stream). */
   readonly expectAt?: readonly string[] | undefined;
+  /** Event types not matched to published events (snapshots like §4's `initial` repeat them). */
+  readonly ignoreEventTypes?: readonly string[] | undefined;
 }
 
 /** A fully validated bench plan. Durations in ms. */
@@ -128,7 +130,7 @@ export async function readScenarioFile(path: string): Promise<{ raw: Record<stri
   return { raw: raw as Record<string, unknown>, text };
 }
 
-const PUBLISH_FIELDS = new Set(['producer', 'rate', 'body', 'method', 'auth', 'timeout', 'expectAt']);
+const PUBLISH_FIELDS = new Set(['producer', 'rate', 'body', 'method', 'auth', 'timeout', 'expectAt', 'ignoreEventTypes']);
 const TOP_LEVEL = new Set(['name', 'description', 'target', 'streams', 'auth', 'clients', 'duration', 'churn', 'publish', 'heartbeat', 'serverStats', 'thresholds', 'leak', 'maxEventSize', 'connectTimeout']);
 
 /**
@@ -262,7 +264,17 @@ export function buildPlan(raw: Readonly<Record<string, unknown>>, overrides: Pla
       auth: auth(publishRaw?.['auth'], 'publish.auth'),
       timeoutMs: duration(publishRaw?.['timeout'], 'publish.timeout', 5_000),
       expectAt: expectAtOf(publishRaw?.['expectAt']),
+      ignoreEventTypes: stringList(publishRaw?.['ignoreEventTypes'], 'publish.ignoreEventTypes'),
     };
+  }
+
+  function stringList(value: unknown, field: string): string[] | undefined {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+      at(field, 'must be a list of strings');
+      return undefined;
+    }
+    return value as string[];
   }
 
   function expectAtOf(value: unknown): string[] | undefined {

@@ -23,6 +23,8 @@ interface EventState {
   readonly delivered: Uint8Array;
   /** The publish failed: nothing is expected. */
   isVoid: boolean;
+  /** Expected clients that have not had it yet; at 0 the event settles before its timeout. */
+  remaining: number;
 }
 
 /** Totals, read at the end or for progress. */
@@ -92,8 +94,12 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
   const subscribers = options.subscribers;
   const createState = (seq: number, scheduledAt: number, isOwn: boolean): EventState => {
     const expectedEpoch = openEpoch.slice();
-    if (subscribers !== undefined) for (let i = 0; i < n; i++) if (subscribers[i] === 0) expectedEpoch[i] = 0;
-    const state: EventState = { seq, scheduledAt, isOwn, expectedEpoch, delivered: new Uint8Array(n), isVoid: false };
+    let remaining = 0;
+    for (let i = 0; i < n; i++) {
+      if (subscribers !== undefined && subscribers[i] === 0) expectedEpoch[i] = 0;
+      else if (expectedEpoch[i] !== 0) remaining += 1;
+    }
+    const state: EventState = { seq, scheduledAt, isOwn, expectedEpoch, delivered: new Uint8Array(n), isVoid: false, remaining };
     events.set(seq, state);
     return state;
   };
@@ -122,6 +128,7 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
     else lastSeq[index] = seq;
     if (state.expectedEpoch[index] !== 0) {
       delivered += 1;
+      state.remaining -= 1;
       if (state.isOwn) histogram.recordMs(currentAt - state.scheduledAt);
     } else recovered += 1;
   };
@@ -178,7 +185,8 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
     sweep(now, isFinal = false) {
       for (const state of events.values()) {
         const due = Number.isNaN(state.scheduledAt) ? Number.POSITIVE_INFINITY : state.scheduledAt + timeoutMs;
-        if (isFinal || now >= due) {
+        // Complete events settle at once (a late duplicate then counts as late, not duplicated).
+        if (isFinal || now >= due || (state.remaining === 0 && !Number.isNaN(state.scheduledAt))) {
           settle(state);
           if (state.seq >= settledBelow) settledBelow = state.seq + 1;
         }
