@@ -4,7 +4,7 @@
  * `notifications.internal`, `payments.status`). The URL path is the exchange; the vhost comes
  * from `?vhost=` (default `/`).
  */
-import amqp from 'amqplib';
+import type amqp from 'amqplib';
 import { ProducerError, UsageError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import type { Producer, ProducerOptions } from './producer.js';
@@ -32,7 +32,8 @@ export function createAmqpProducer(url: URL, options: ProducerOptions): Producer
     description,
     async open() {
       try {
-        connection = await amqp.connect(connectUrl.href, { timeout: options.timeoutMs ?? 10_000 });
+        const { default: client } = await import('amqplib');
+        connection = await client.connect(connectUrl.href, { timeout: options.timeoutMs ?? 10_000 });
       } catch (error) {
         throw fail(error, 'cannot connect to AMQP');
       }

@@ -3,7 +3,7 @@
  * (seed 000: `admin:events`, which every serve worker subscribes to). The URL path is the
  * channel, not a database number as in ioredis URLs; `?db=` selects a database.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ProducerError, UsageError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import type { Producer, ProducerOptions } from './producer.js';
@@ -21,7 +21,8 @@ export function createRedisProducer(url: URL, options: ProducerOptions): Produce
     kind: 'redis',
     description,
     async open() {
-      client = new Redis({
+      const { Redis: RedisClient } = await import('ioredis');
+      client = new RedisClient({
         host: url.hostname.replace(/^\[|\]$/g, ''),
         port: Number(url.port || 6379),
         db,

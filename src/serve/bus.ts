@@ -7,7 +7,7 @@
  * `admin:events`), so several `ssekit serve` processes deliver every event to every client, and
  * ids come from Redis INCR so they stay unique across processes.
  */
-import { Redis } from 'ioredis';
+import type { Redis as RedisClient } from 'ioredis';
 import { ConnectError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 
@@ -73,8 +73,10 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     enableOfflineQueue: false,
     retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
   };
-  const publisher = new Redis(options.url, common);
-  const subscriber = new Redis(options.url, common);
+  // Loaded on demand: most serve runs need no Redis, and the CLI starts faster without it.
+  const { Redis } = await import('ioredis');
+  const publisher: RedisClient = new Redis(options.url, common);
+  const subscriber: RedisClient = new Redis(options.url, common);
   const handlers = new Map<string, Array<(message: string) => void>>();
   let hasWarned = false;
   const onError = (error: Error): void => {

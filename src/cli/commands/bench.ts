@@ -10,7 +10,6 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { redactText } from '../../core/redact.js';
 import { createProducer } from '../../producers/producer.js';
-import { runBench } from '../../bench/run-bench.js';
 import type { BenchResult } from '../../bench/result.js';
 import { buildPlan, CHURN_MODES, readScenarioFile, type AuthPlan, type ChurnMode, type PlanOverrides } from '../../bench/scenario.js';
 import { createServerCountReader } from '../../bench/server-count.js';
@@ -18,7 +17,6 @@ import { credentialsFor } from '../../bench/identities.js';
 import { renderBenchReport } from '../../reporters/bench-text.js';
 import { renderJunit, renderSummaryMarkdown } from '../../reporters/ci.js';
 import { toJson } from '../../reporters/json.js';
-import { createProgressReporter } from '../../reporters/progress.js';
 import { createStreamAgent } from '../../transport/agent.js';
 import { parseThreshold } from '../../metrics/thresholds.js';
 import type { CliContext } from '../context.js';
@@ -109,6 +107,8 @@ Examples:
 }
 
 async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliContext): Promise<number> {
+  // Loaded when bench runs (ora, the fleet): other commands start faster.
+  const [{ runBench }, { createProgressReporter }] = await Promise.all([import('../../bench/run-bench.js'), import('../../reporters/progress.js')]);
   const http = await resolveHttpFlags({ ...flags, connectTimeout: '10s' });
   const isEmbedded = argument === undefined && flags.target === undefined;
   let raw: Record<string, unknown>;

@@ -13,7 +13,7 @@ import { mintDevTokens } from '../../serve/dev-tokens.js';
 import { describeFaults, FAULT_HELP, parseFaults } from '../../serve/faults.js';
 import type { StreamLimitPolicy } from '../../serve/hub.js';
 import { PROFILE_NAMES } from '../../serve/profiles/index.js';
-import { startServer, type ServeHandle, type ServeOptions } from '../../serve/server.js';
+import type { ServeHandle, ServeOptions } from '../../serve/server.js';
 import type { CliContext } from '../context.js';
 import type { RunCommand } from '../main.js';
 
@@ -79,6 +79,8 @@ Examples:
 
 async function serve(flags: ServeFlags, ctx: CliContext): Promise<number> {
   const options = await toOptions(flags);
+  // The engine (prom-client, brokers) loads only when serve runs: other commands start faster.
+  const { startServer } = await import('../../serve/server.js');
   const handle = await startServer({ ...options, ...(flags.quiet ? {} : { onLog: (line: string) => void ctx.stderr.write(`${line}\n`) }) });
   try {
     ctx.stdout.write(await banner(handle, flags));

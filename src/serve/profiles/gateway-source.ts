@@ -18,7 +18,7 @@
  * - State changes (`up` once the queues are bound, `down` on a failed attempt or a lost
  *   connection) go to `onStateChange`; the profile turns `down` into `source_unavailable`.
  */
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
 import { redactUrl } from '../../core/redact.js';
 import type { ServeLogger } from '../log.js';
 
@@ -113,6 +113,8 @@ export function createAmqpSource(options: AmqpSourceOptions): AmqpSource {
       const firstOutcome = new Promise<void>((resolve) => {
         onFirstOutcome = resolve;
       });
+      // Loaded on demand (only with --amqp): a faster start for everything else.
+      const { default: amqp } = await import('amqplib');
       recovering = await amqp.connect(withHeartbeat(options.url), {
         timeout: 5000,
         recovery: {
