@@ -5,7 +5,7 @@
  * leak (seed 003's registry that never unregisters; CONTRACTS §2's duplicate connections).
  */
 import { sleep } from '../core/sleep.js';
-import type { LeakReport, ServerSample } from './result.js';
+import type { LeakReport, ServerSample } from '../metrics/bench-result.js';
 
 /** Reads the server's count of open streams; undefined when the read failed. */
 export type ReadServerCount = () => Promise<number | undefined>;

@@ -20,7 +20,7 @@ import { BenchClient, type ClientShared } from './client.js';
 import { createFleetStats, mapToRecord } from './fleet-stats.js';
 import { credentialsFor } from './identities.js';
 import { createLeakSampler, type ReadServerCount } from './leak.js';
-import { RESULT_SCHEMA_VERSION, type BenchResult, type HistogramBlock } from './result.js';
+import { RESULT_SCHEMA_VERSION, type BenchResult, type HistogramBlock } from '../metrics/bench-result.js';
 import { hashPlan, resolveAgainst, type BenchPlan } from './scenario.js';
 import { countOwnSockets } from './self-usage.js';
 
@@ -31,6 +31,8 @@ export interface BenchRunOptions {
   readonly shard?: { readonly index: number; readonly count: number } | undefined;
   /** Shared by the shards of one run (derived from the plan when sharded). */
   readonly runId?: string | undefined;
+  /** Sharded runs: wall-clock time (ms since epoch) the shared publish schedule starts. */
+  readonly startAtMs?: number | undefined;
   /** Builds the producer for `plan.publish` (injected: the CLI owns auth/agent choices). */
   readonly createProducer?: ((url: string) => Producer) | undefined;
   /** Reads the server's open-stream count (leak detection). */
@@ -206,6 +208,20 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
       const client = await makeClient(i);
       clients[i] = client;
       client.start();
+    }
+
+    // Events are expected at the clients open when they are scheduled: let the fleet finish
+    // connecting first (clients refused for good never open, so this is bounded).
+    const openDeadline = performance.now() + plan.connectTimeoutMs;
+    while (!interrupted && tracker.openCount < n && performance.now() < openDeadline) {
+      if (!(await sleep(20, hooks.signal))) interrupted = true;
+    }
+    // Shards publish one schedule between them: start it at the same wall-clock instant in
+    // every shard (`startAt`, or the next whole 2 s), so each can expect the others' events.
+    if (shard !== undefined && !interrupted) {
+      const startAtMs = options.startAtMs ?? Math.ceil((Date.now() + 500) / 2000) * 2000;
+      const waitMs = startAtMs - Date.now();
+      if (waitMs > 0 && !(await sleep(waitMs, hooks.signal))) interrupted = true;
     }
 
     // Steady state: churn, stall watchdog, publish schedule, sweeps.

@@ -12,6 +12,7 @@ import { registerTokenCommand } from './commands/token.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerBenchCommand } from './commands/bench.js';
+import { registerStatsCommand } from './commands/stats.js';
 import { VERSION } from './version.js';
 
 /** How a command runs: `run(ctx => exitCode)`; main owns context, errors and the exit code. */
@@ -70,6 +71,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerTokenCommand(program, run);
   registerPublishCommand(program, run);
   registerBenchCommand(program, run);
+  registerStatsCommand(program, run);
   registerServeCommand(program, run);
 
   try {

@@ -4,7 +4,7 @@
  * strings; callers write them.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { BenchResult, HistogramBlock } from '../bench/result.js';
+import type { BenchResult, HistogramBlock } from '../metrics/bench-result.js';
 import { formatDuration } from '../core/duration.js';
 import { redactText } from '../core/redact.js';
 import { decodeLatencyHistogram } from '../metrics/histogram.js';

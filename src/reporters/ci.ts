@@ -1,5 +1,5 @@
 /** CI outputs for a bench result: JUnit XML (one test case per threshold) and a Markdown job summary. */
-import type { BenchResult } from '../bench/result.js';
+import type { BenchResult } from '../metrics/bench-result.js';
 import { formatDuration } from '../core/duration.js';
 
 function xml(text: string): string {

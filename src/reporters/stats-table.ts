@@ -6,7 +6,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { formatDuration } from '../core/duration.js';
 import { redactText } from '../core/redact.js';
 import { decodeLatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
-import type { BenchResult, HistogramBlock } from '../bench/result.js';
+import type { BenchResult, HistogramBlock } from '../metrics/bench-result.js';
 import type { Comparison, ComparedFigure } from '../stats/results.js';
 import type { FigureRow, StatsSample } from '../stats/run-stats.js';
 
@@ -54,7 +54,8 @@ function signed(value: number, chalk: ChalkInstance): string {
 function valueCell(row: FigureRow): string {
   if (row.histogram !== undefined) {
     const h = row.histogram;
-    return `${formatNumber(h.count)} obs · sum ${formatNumber(h.sum)} · p50 ${formatNumber(h.p50)} · p99 ${formatNumber(h.p99)}`;
+    const q = (v: number): string => (Number.isNaN(v) ? '—' : formatNumber(v));
+    return `${formatNumber(h.count)} obs · sum ${q(h.sum)} · p50 ${q(h.p50)} · p99 ${q(h.p99)}`;
   }
   return formatNumber(row.value);
 }
@@ -197,7 +198,7 @@ export function renderResultReport(result: BenchResult, file: string, options: S
   ];
   const leak = result.leak;
   const leakVerdict = leak.verdict === 'ok' ? chalk.green('OK') : leak.verdict === 'leak' ? chalk.red('LEAK') : chalk.yellow('UNKNOWN');
-  out.push(`${chalk.bold('Leak')}  ${leakVerdict} · leaked ${formatNumber(leak.leaked)} · baseline ${formatNumber(leak.baseline)} · final ${formatNumber(leak.final)} · max drift ${formatNumber(leak.maxDrift)} · grace ${formatDuration(leak.graceMs)} · ${leak.samples.length} samples${leak.source === null ? '' : ` · ${redactText(leak.source)}${leak.metric === null ? '' : ` (${leak.metric})`}`}`);
+  out.push(`${chalk.bold('Leak')}  ${leakVerdict} · leaked ${formatNumber(leak.leaked)} · baseline ${formatNumber(leak.baseline)} · final ${formatNumber(leak.final)} · max drift ${formatNumber(leak.maxDrift)} · grace ${formatDuration(leak.graceMs)} · ${leak.samples.length} sample${leak.samples.length === 1 ? '' : 's'}${leak.source === null ? '' : ` · ${redactText(leak.source)}${leak.metric === null ? '' : ` (${leak.metric})`}`}`);
   const s = result.self;
   out.push(chalk.gray(`Bench process  cpu user ${formatDuration(s.cpuUserMs)} · system ${formatDuration(s.cpuSystemMs)} · max rss ${bytes(s.maxRssBytes)} · heap ${bytes(s.heapUsedBytes)} · sockets ${formatNumber(s.socketsAtStart)} → ${formatNumber(s.socketsAtEnd)}`));
   if (result.thresholds.length > 0) {

@@ -10,7 +10,7 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { redactText } from '../../core/redact.js';
 import { createProducer } from '../../producers/producer.js';
-import type { BenchResult } from '../../bench/result.js';
+import type { BenchResult } from '../../metrics/bench-result.js';
 import { buildPlan, CHURN_MODES, readScenarioFile, type AuthPlan, type ChurnMode, type PlanOverrides } from '../../bench/scenario.js';
 import { createServerCountReader } from '../../bench/server-count.js';
 import { credentialsFor } from '../../bench/identities.js';
@@ -43,6 +43,7 @@ interface BenchFlags {
   readonly leakGrace?: string;
   readonly shard?: string;
   readonly runId?: string;
+  readonly startAt?: string;
   readonly out?: string;
   readonly junit?: string;
   readonly summaryMd?: string;
@@ -83,6 +84,7 @@ export function registerBenchCommand(program: Command, run: RunCommand): void {
     .option('--leak-grace <duration>', 'after closing every stream, wait this long for the server count to settle')
     .option('--shard <i/N>', 'run the i-th of N deterministic slices of the clients and the publish schedule')
     .option('--run-id <id>', 'correlation id shared by the shards of one run (default: derived from the scenario)')
+    .option('--start-at <time>', 'shards: wall-clock start of the shared publish schedule (ISO time or ms since epoch; default: the next whole 2 s once the fleet is open)')
     .option('-o, --out <file>', 'write the result JSON (written even when the run fails or is interrupted)')
     .option('--junit <file>', 'write thresholds as JUnit XML')
     .option('--summary-md <file>', 'write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)')
@@ -147,6 +149,7 @@ async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliCo
         plan,
         shard,
         runId: flags.runId,
+        startAtMs: parseStartAt(flags.startAt),
         createProducer: (url) => createProducer(url.startsWith('http') ? url + publisherCredentials.querySuffix(url) : url, { method: plan.publish?.method, headers: { ...http.headers, ...publisherCredentials.headers }, dispatcher, timeoutMs: 10_000 }),
         readServerCount: await createServerCountReader(plan, dispatcher),
         extraCaPem: http.extraCaPem,
@@ -215,6 +218,13 @@ function overridesFrom(flags: BenchFlags, context: { target: string | undefined;
     heartbeatTimeoutMs: flags.heartbeatTimeout === undefined ? undefined : parseDuration(flags.heartbeatTimeout, '--heartbeat-timeout'),
     leakGraceMs: flags.leakGrace === undefined ? undefined : parseDuration(flags.leakGrace, '--leak-grace'),
   };
+}
+
+function parseStartAt(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (Number.isNaN(ms)) throw new UsageError(`--start-at: '${text}' is not a time (ISO 8601 or ms since epoch)`);
+  return ms;
 }
 
 function parseShard(text: string | undefined): { index: number; count: number } | undefined {

@@ -4,7 +4,7 @@
  * microsecond values, so results can be merged exactly (`ssekit stats merge`) and compared.
  * camelCase; durations in ms unless the name says otherwise. Documented in the README.
  */
-import type { LatencySummary } from '../metrics/histogram.js';
+import type { LatencySummary } from './histogram.js';
 
 /** The current schema version. */
 export const RESULT_SCHEMA_VERSION = 1;

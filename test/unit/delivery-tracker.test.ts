@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { createMarkerCodec } from '../../src/metrics/correlate.js';
+import { createDeliveryTracker } from '../../src/metrics/delivery-tracker.js';
+import { createLatencyHistogram } from '../../src/metrics/histogram.js';
+
+function setup(clients: number, subscribers?: Uint8Array) {
+  const marker = createMarkerCodec('test');
+  const histogram = createLatencyHistogram();
+  const tracker = createDeliveryTracker({ clients, marker, timeoutMs: 1000, histogram, subscribers });
+  const payload = (seq: number): string => JSON.stringify({ event: 'order.created', data: { pickup_address: `A ${marker.markerFor(seq)}` } });
+  return { tracker, histogram, payload };
+}
+
+describe('delivery tracker', () => {
+  it('records latency per (event, client) from the scheduled time', () => {
+    const { tracker, histogram, payload } = setup(2);
+    tracker.onOpen(0);
+    tracker.onOpen(1);
+    tracker.onScheduled(0, 100, true);
+    tracker.onData(0, payload(0), 110);
+    tracker.onData(1, payload(0), 130);
+    tracker.sweep(200);
+    expect(tracker.delivered).toBe(2);
+    expect(tracker.expectedDeliveries).toBe(2);
+    expect(tracker.lost).toBe(0);
+    expect(histogram.count).toBe(2);
+    expect(histogram.maxMs).toBeCloseTo(30, 1);
+  });
+
+  it('separates lost (still connected) from missed while reconnecting', () => {
+    const { tracker, payload } = setup(3);
+    [0, 1, 2].forEach((i) => tracker.onOpen(i));
+    tracker.onScheduled(0, 0, true);
+    tracker.onData(0, payload(0), 5);
+    tracker.onClose(1);
+    tracker.onOpen(1); // reconnected: a new connection epoch
+    tracker.sweep(2000);
+    expect(tracker.lost).toBe(1); // client 2 stayed connected and never got it
+    expect(tracker.missedDuringReconnect).toBe(1); // client 1 reconnected in between
+  });
+
+  it('counts duplicates, out-of-order deliveries and arrivals after (re)connecting', () => {
+    const { tracker, payload } = setup(2);
+    tracker.onOpen(0);
+    tracker.onScheduled(0, 0, true);
+    tracker.onScheduled(1, 10, true);
+    tracker.onData(0, payload(1), 20);
+    tracker.onData(0, payload(0), 21);
+    tracker.onData(0, payload(0), 22);
+    tracker.onOpen(1);
+    tracker.onData(1, payload(0), 30); // connected after the schedule: a replay
+    tracker.sweep(5000, true);
+    expect(tracker.outOfOrder).toBe(1);
+    expect(tracker.duplicated).toBe(1);
+    expect(tracker.recovered).toBe(1);
+    expect(tracker.delivered).toBe(2);
+  });
+
+  it('expects nothing of a failed publish, and settles complete events before their timeout', () => {
+    const { tracker, payload } = setup(1);
+    tracker.onOpen(0);
+    tracker.onScheduled(0, 0, true);
+    tracker.onPublishFailed(0);
+    tracker.onScheduled(1, 0, true);
+    tracker.onData(0, payload(1), 3);
+    tracker.sweep(4);
+    expect(tracker.inFlight).toBe(1); // seq 0 waits for its timeout; seq 1 is complete
+    tracker.sweep(2000);
+    expect(tracker.expectedDeliveries).toBe(1);
+    expect(tracker.lost).toBe(0);
+  });
+
+  it('only expects events at subscribed clients', () => {
+    const { tracker, payload } = setup(2, Uint8Array.from([1, 0]));
+    tracker.onOpen(0);
+    tracker.onOpen(1);
+    tracker.onScheduled(0, 0, true);
+    tracker.onData(0, payload(0), 1);
+    tracker.sweep(5000);
+    expect(tracker.expectedDeliveries).toBe(1);
+    expect(tracker.lost).toBe(0);
+  });
+
+  it('records no latency for events published by another shard', () => {
+    const { tracker, histogram, payload } = setup(1);
+    tracker.onOpen(0);
+    tracker.onScheduled(0, 0, false);
+    tracker.onData(0, payload(0), 5);
+    tracker.sweep(5000);
+    expect(tracker.delivered).toBe(1);
+    expect(histogram.count).toBe(0);
+  });
+
+  it('ignores data without this run\'s marker', () => {
+    const { tracker } = setup(1);
+    tracker.onOpen(0);
+    tracker.onScheduled(0, 0, true);
+    tracker.onData(0, '{"pickup_address":"ssk_other_0_"}', 1);
+    tracker.sweep(5000);
+    expect(tracker.delivered).toBe(0);
+    expect(tracker.lost).toBe(1);
+  });
+});
