@@ -1,12 +1,10 @@
 /**
  * `ssekit stats` output: the server-figures table (once or watched), its JSON form, and the
- * result-file views (report, compare, merge summary). Returns strings; the CLI writes them.
+ * result-file views (compare, merge summary; `report` reuses the bench report). Returns strings; the CLI writes them.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { formatDuration } from '../core/duration.js';
 import { redactText } from '../core/redact.js';
-import { decodeLatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
-import type { BenchResult, HistogramBlock } from '../metrics/bench-result.js';
 import type { Comparison, ComparedFigure } from '../stats/results.js';
 import type { FigureRow, StatsSample } from '../stats/run-stats.js';
 
@@ -119,97 +117,6 @@ export function statsSampleData(sample: StatsSample, display: string, options: {
 
 const ms = (value: number | null | undefined): string => (value === null || value === undefined || Number.isNaN(value) ? '—' : formatDuration(value));
 
-function bytes(value: number): string {
-  if (value < 1024) return `${value} B`;
-  if (value < 1024 ** 2) return `${(value / 1024).toFixed(1)} KiB`;
-  if (value < 1024 ** 3) return `${(value / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(value / 1024 ** 3).toFixed(2)} GiB`;
-}
-
-function mapLine(map: Readonly<Record<string, number>>): string {
-  const entries = Object.entries(map).filter(([, v]) => v > 0);
-  return entries.length === 0 ? '' : entries.map(([k, v]) => `${k} ${v}`).join(', ');
-}
-
-const PERCENTILE_ROWS: readonly [string, number][] = [
-  ['p0', 0],
-  ['p25', 25],
-  ['p50', 50],
-  ['p75', 75],
-  ['p90', 90],
-  ['p95', 95],
-  ['p99', 99],
-  ['p99.9', 99.9],
-  ['max', 100],
-];
-
-/** A small ASCII latency distribution: the value at each percentile as a bar scaled to the max. */
-export function renderDistribution(block: HistogramBlock, width = 40): string {
-  if (block.summary.count === 0) return '  (no samples)';
-  const histogram = decodeLatencyHistogram(block.hdr);
-  const values = PERCENTILE_ROWS.map(([label, p]) => [label, p === 100 ? histogram.maxMs : histogram.percentileMs(p)] as const);
-  const max = Math.max(...values.map(([, v]) => v), Number.MIN_VALUE);
-  return layoutTable(
-    values.map(([label, v]) => [`  ${label}`, ms(v), `${'█'.repeat(Math.max(1, Math.round((v / max) * width)))}`]),
-    new Set([1]),
-  );
-}
-
-function latencyRow(name: string, s: LatencySummary): string[] {
-  return [name, String(s.count), ms(s.minMs), ms(s.p50Ms), ms(s.p90Ms), ms(s.p95Ms), ms(s.p99Ms), ms(s.p999Ms), ms(s.maxMs), ms(s.meanMs)];
-}
-
-/** The bench report again, from a result file. */
-export function renderResultReport(result: BenchResult, file: string, options: StatsTableOptions): string {
-  const chalk = new Chalk({ level: options.useColor ? 1 : 0 });
-  const verdict = result.endReason === 'passed' ? chalk.green('PASSED') : result.endReason === 'failed' ? chalk.red('FAILED') : chalk.yellow('INTERRUPTED');
-  const shard = result.shard === null ? '' : ` · shard ${result.shard.index}/${result.shard.count}`;
-  const e = result.events;
-  const lossPct = e.expectedDeliveries > 0 ? ` (${((e.lost / e.expectedDeliveries) * 100).toFixed(2)} %)` : '';
-  const out: string[] = [
-    chalk.bold(`${file}: bench ${result.scenario.name} · run ${result.runId}${shard} · ${verdict}`),
-    chalk.gray(`target ${redactText(result.target)} · ${result.startedAt} → ${result.endedAt} · ${formatDuration(result.durationMs)} · ssekit ${result.tool.version}`),
-    '',
-    layoutTable(
-      [
-        ['Clients', `planned ${result.clients.planned} · peak open ${result.clients.peakOpen} · opens ${result.clients.opens}`],
-        ['Events', `published ${e.published} · publish errors ${e.publishErrors} · expected deliveries ${e.expectedDeliveries} · delivered ${e.delivered}`],
-        ['', `lost ${e.lost}${lossPct} · duplicated ${e.duplicated} · out of order ${e.outOfOrder} · recovered ${e.recovered} · missed during reconnect ${e.missedDuringReconnect}`],
-        ['Received', `${e.received} events · ${bytes(e.bytesReceived)}`],
-        ['Reconnects', `${result.reconnects.total}${mapLine(result.reconnects.byReason) === '' ? '' : `: ${mapLine(result.reconnects.byReason)}`}`],
-        ['Statuses', mapLine(result.statuses) || '—'],
-        ['Errors', `${result.errors.total}${mapLine(result.errors.byClass) === '' ? '' : `: ${mapLine(result.errors.byClass)}`}`],
-      ].map(([a, b]) => [chalk.bold(a as string), b as string]),
-    ),
-    '',
-    layoutTable(
-      [
-        ['', 'COUNT', 'MIN', 'P50', 'P90', 'P95', 'P99', 'P99.9', 'MAX', 'MEAN'].map((h) => chalk.gray(h)),
-        latencyRow('delivery latency', result.latency.summary),
-        latencyRow('connect (headers)', result.connect.headers.summary),
-        latencyRow('connect (first event)', result.connect.firstEvent.summary),
-      ],
-      new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]),
-    ),
-    '',
-    chalk.bold('Delivery latency distribution'),
-    renderDistribution(result.latency),
-    '',
-  ];
-  const leak = result.leak;
-  const leakVerdict = leak.verdict === 'ok' ? chalk.green('OK') : leak.verdict === 'leak' ? chalk.red('LEAK') : chalk.yellow('UNKNOWN');
-  out.push(`${chalk.bold('Leak')}  ${leakVerdict} · leaked ${formatNumber(leak.leaked)} · baseline ${formatNumber(leak.baseline)} · final ${formatNumber(leak.final)} · max drift ${formatNumber(leak.maxDrift)} · grace ${formatDuration(leak.graceMs)} · ${leak.samples.length} sample${leak.samples.length === 1 ? '' : 's'}${leak.source === null ? '' : ` · ${redactText(leak.source)}${leak.metric === null ? '' : ` (${leak.metric})`}`}`);
-  const s = result.self;
-  out.push(chalk.gray(`Bench process  cpu user ${formatDuration(s.cpuUserMs)} · system ${formatDuration(s.cpuSystemMs)} · max rss ${bytes(s.maxRssBytes)} · heap ${bytes(s.heapUsedBytes)} · sockets ${formatNumber(s.socketsAtStart)} → ${formatNumber(s.socketsAtEnd)}`));
-  if (result.thresholds.length > 0) {
-    out.push('', chalk.bold('Thresholds'));
-    for (const t of result.thresholds) {
-      const value = t.value === null ? 'no value' : t.metric.includes('latency') || t.metric.startsWith('connect') ? ms(t.value) : formatNumber(t.value);
-      out.push(`  ${t.passed ? chalk.green('PASS') : chalk.red('FAIL')}  ${t.expression}  ${chalk.gray(`(${t.metric} = ${value}${t.reason === undefined ? '' : `; ${t.reason}`})`)}`);
-    }
-  }
-  return `${out.join('\n')}\n`;
-}
 
 function figureValue(value: number | null, unit: ComparedFigure['unit']): string {
   if (value === null) return '—';

@@ -96,5 +96,20 @@ describe('bench gates and outputs', () => {
       expect(r.events.lost).toBe(0);
       expect(r.latency.summary.count).toBe(12);
     });
+
+    // ssekit stats merge adds the shards exactly: the merged run is the sum of its parts.
+    const total = join(dir, 'total.json');
+    const merge = await runCli(['stats', 'merge', ...[1, 2, 3].map((i) => join(dir, `shard-${i}.json`)), '-o', total]);
+    expect(merge.exitCode, merge.stderr).toBe(0);
+    const merged = JSON.parse(await readFile(total, 'utf8')) as BenchResult;
+    expect(merged.shard).toBeNull();
+    expect(merged.clients.planned).toBe(9);
+    expect(merged.events.published).toBe(12);
+    expect(merged.events.delivered).toBe(results.reduce((sum, r) => sum + r.events.delivered, 0));
+    expect(merged.latency.summary.count).toBe(36);
+    // Equal within HdrHistogram's 3 significant digits (max reads the bucket's highest value).
+    expect(merged.latency.summary.maxMs).toBeCloseTo(Math.max(...results.map((r) => r.latency.summary.maxMs)), 1);
+    const report = await runCli(['stats', 'report', total]);
+    expect(report.stdout).toMatch(/delivery latency\s+p50 .* \(36\)/);
   });
 });

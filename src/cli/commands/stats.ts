@@ -8,7 +8,8 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { redactUrl } from '../../core/redact.js';
 import { toJson } from '../../reporters/json.js';
-import { renderComparison, renderResultReport, renderStatsSample, statsSampleData } from '../../reporters/stats-table.js';
+import { renderBenchReport } from '../../reporters/bench-text.js';
+import { renderComparison, renderStatsSample, statsSampleData } from '../../reporters/stats-table.js';
 import type { StatsFormat } from '../../server-stats/read-stats.js';
 import { parseExpectation } from '../../stats/expectations.js';
 import { readResultFile, writeResultFile } from '../../stats/result-file.js';
@@ -157,7 +158,7 @@ async function showStats(urlText: string, flags: ShowFlags, ctx: CliContext): Pr
 
 async function report(file: string, flags: { json?: boolean }, ctx: CliContext): Promise<number> {
   const { result } = await readResultFile(file);
-  ctx.stdout.write(flags.json === true ? `${toJson(result)}\n` : renderResultReport(result, file, { useColor: ctx.useColor }));
+  ctx.stdout.write(flags.json === true ? `${toJson(result)}\n` : renderBenchReport(result, { useColor: ctx.useColor, width: ctx.stdout.columns ?? 100 }));
   return ExitCode.ok;
 }
 
