@@ -13,14 +13,14 @@ import { sleep } from '../core/sleep.js';
 import { createMarkerCodec } from '../metrics/correlate.js';
 import { createDeliveryTracker } from '../metrics/delivery-tracker.js';
 import { createLatencyHistogram, summarizeLatency, type LatencyHistogram } from '../metrics/histogram.js';
-import { evaluateThresholds, parseThreshold, type ThresholdFigures } from '../metrics/thresholds.js';
+import { evaluateThresholds, parseThreshold } from '../metrics/thresholds.js';
 import type { Producer } from '../producers/producer.js';
 import { compileTemplate } from '../producers/template.js';
 import { BenchClient, type ClientShared } from './client.js';
 import { createFleetStats, mapToRecord } from './fleet-stats.js';
 import { credentialsFor } from './identities.js';
 import { createLeakSampler, type ReadServerCount } from './leak.js';
-import { RESULT_SCHEMA_VERSION, type BenchResult, type HistogramBlock } from '../metrics/bench-result.js';
+import { RESULT_SCHEMA_VERSION, thresholdFiguresOf, type BenchResult, type HistogramBlock } from '../metrics/bench-result.js';
 import { hashPlan, resolveAgainst, type BenchPlan } from './scenario.js';
 import { countOwnSockets } from './self-usage.js';
 
@@ -134,7 +134,6 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
   let phase: BenchProgress['phase'] = 'ramp-up';
   let published = 0;
   let publishErrors = 0;
-  let peakOpen = 0;
   let interrupted = hooks.signal.aborted;
   let stopPublishing = false;
   const notices = new Set<string>();
@@ -239,7 +238,6 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
     while (!interrupted) {
       const now = performance.now();
       if (now >= steadyEnd) break;
-      if (tracker.openCount > peakOpen) peakOpen = tracker.openCount;
       // Churn: a fraction of clients per second, spread over ticks.
       if (plan.churnRate > 0 && n > 0) {
         churnCredit += (plan.churnRate * n * TICK_MS) / 1000;
@@ -302,37 +300,8 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
     received: stats.eventsReceived,
     bytesReceived: stats.bytesReceived,
   };
-  const attempts = stats.opens + stats.errorTotal;
-  const figures: ThresholdFigures = {
-    latency: (group, stat) => statOf(group === 'latency' ? latency : group === 'connect' ? stats.connectHeaders : stats.connectFirstEvent, stat),
-    count: (name) => {
-      switch (name) {
-        case 'loss':
-          return plan.publish === undefined ? undefined : { value: counts.lost, total: counts.expectedDeliveries };
-        case 'leaks':
-          return leakReport.leaked === null ? undefined : { value: leakReport.leaked, total: Math.max(1, peakOpen) };
-        case 'errors':
-          return { value: stats.errorTotal, total: attempts };
-        case 'duplicates':
-          return { value: counts.duplicated, total: counts.expectedDeliveries };
-        case 'reconnects':
-          return { value: stats.reconnectTotal, total: attempts };
-        case 'outOfOrder':
-          return { value: counts.outOfOrder, total: counts.expectedDeliveries };
-        case 'producerErrors':
-          return plan.publish === undefined ? undefined : { value: publishErrors, total: published };
-        default:
-          return undefined;
-      }
-    },
-  };
-  const thresholds = evaluateThresholds(
-    plan.thresholds.map((t) => parseThreshold(t)),
-    figures,
-  ).map((t) => (t.reason === undefined ? { expression: t.expression, metric: t.metric, value: t.value, passed: t.passed } : t));
-  const failed = thresholds.some((t) => !t.passed);
   const endedAtWall = new Date();
-  return {
+  const measured: Omit<BenchResult, 'thresholds' | 'endReason'> = {
     schemaVersion: RESULT_SCHEMA_VERSION,
     kind: 'bench',
     tool: { name: 'ssekit', version: options.version },
@@ -342,9 +311,8 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
     startedAt: startedAtWall.toISOString(),
     endedAt: endedAtWall.toISOString(),
     durationMs: endedAtWall.getTime() - startedAtWall.getTime(),
-    endReason: interrupted ? 'interrupted' : failed ? 'failed' : 'passed',
     target: redactUrl(plan.target),
-    clients: { planned: n, peakOpen, opens: stats.opens },
+    clients: { planned: n, peakOpen: tracker.peakOpen, opens: stats.opens },
     connect: { headers: block(stats.connectHeaders), firstEvent: block(stats.connectFirstEvent) },
     latency: block(latency),
     events: counts,
@@ -360,8 +328,10 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
       socketsAtStart,
       socketsAtEnd,
     },
-    thresholds,
   };
+  const thresholds = evaluateThresholds(plan.thresholds.map((t) => parseThreshold(t)), thresholdFiguresOf(measured));
+  const failed = thresholds.some((t) => !t.passed);
+  return { ...measured, endReason: interrupted ? 'interrupted' : failed ? 'failed' : 'passed', thresholds };
 
   /** Publishes events 0..total-1 at their scheduled times (open model: never waits for deliveries). */
   async function publishSchedule(startAt: number, rate: number, total: number): Promise<void> {
@@ -426,21 +396,6 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
         }
       }
     }
-  }
-}
-
-function statOf(histogram: LatencyHistogram, stat: string): number {
-  switch (stat) {
-    case 'min':
-      return histogram.minMs;
-    case 'max':
-      return histogram.maxMs;
-    case 'mean':
-      return histogram.meanMs;
-    case 'p999':
-      return histogram.percentileMs(99.9);
-    default:
-      return histogram.percentileMs(Number(stat.slice(1)));
   }
 }
 

@@ -4,7 +4,8 @@
  * microsecond values, so results can be merged exactly (`ssekit stats merge`) and compared.
  * camelCase; durations in ms unless the name says otherwise. Documented in the README.
  */
-import type { LatencySummary } from './histogram.js';
+import { decodeLatencyHistogram, type LatencySummary } from './histogram.js';
+import type { ThresholdFigures } from './thresholds.js';
 
 /** The current schema version. */
 export const RESULT_SCHEMA_VERSION = 1;
@@ -115,4 +116,67 @@ export interface BenchResult {
     readonly socketsAtEnd: number | null;
   };
   readonly thresholds: readonly ThresholdVerdict[];
+}
+
+/**
+ * The figures thresholds are judged on, read from a result: bench judges its own run with it
+ * and `stats merge` re-judges merged shards with it, so both agree by construction.
+ */
+export function thresholdFiguresOf(result: Omit<BenchResult, 'thresholds' | 'endReason'>): ThresholdFigures {
+  const blocks = { latency: result.latency, connect: result.connect.headers, firstEvent: result.connect.firstEvent } as const;
+  const e = result.events;
+  const hasPublish = e.published + e.publishErrors > 0 || e.expectedDeliveries > 0;
+  const attempts = result.clients.opens + result.errors.total;
+  return {
+    latency: (group, stat) => latencyStatMs(blocks[group], stat),
+    count: (name) => {
+      switch (name) {
+        case 'loss':
+          return hasPublish ? { value: e.lost, total: e.expectedDeliveries } : undefined;
+        case 'leaks':
+          return result.leak.leaked === null ? undefined : { value: result.leak.leaked, total: Math.max(1, result.clients.peakOpen) };
+        case 'errors':
+          return { value: result.errors.total, total: attempts };
+        case 'duplicates':
+          return { value: e.duplicated, total: e.expectedDeliveries };
+        case 'reconnects':
+          return { value: result.reconnects.total, total: attempts };
+        case 'outOfOrder':
+          return { value: e.outOfOrder, total: e.expectedDeliveries };
+        case 'producerErrors':
+          return hasPublish ? { value: e.publishErrors, total: e.published } : undefined;
+        default:
+          return undefined;
+      }
+    },
+  };
+}
+
+/** A statistic (`p99`, `p999`, `p75`, `max`, `mean`, `min`) of a histogram block, in ms; NaN without samples. */
+export function latencyStatMs(block: HistogramBlock, stat: string): number {
+  const s = block.summary;
+  switch (stat) {
+    case 'min':
+      return s.minMs;
+    case 'max':
+      return s.maxMs;
+    case 'mean':
+      return s.meanMs;
+    case 'p50':
+      return s.p50Ms;
+    case 'p90':
+      return s.p90Ms;
+    case 'p95':
+      return s.p95Ms;
+    case 'p99':
+      return s.p99Ms;
+    case 'p999':
+      return s.p999Ms;
+    default: {
+      // Other percentiles come from the histogram itself (p75 → 75, p9999 → 99.99).
+      const digits = stat.slice(1);
+      const percentile = Number(digits.length <= 2 ? digits : `${digits.slice(0, 2)}.${digits.slice(2)}`);
+      return s.count === 0 || !Number.isFinite(percentile) ? Number.NaN : decodeLatencyHistogram(block.hdr).percentileMs(percentile);
+    }
+  }
 }

@@ -54,8 +54,9 @@ export interface DeliveryTracker extends DeliveryCounts {
   onData(index: number, data: string, at: number): void;
   /** Settles events whose timeout passed (all of them with `isFinal`). */
   sweep(now: number, isFinal?: boolean): void;
-  /** Clients open now. */
+  /** Clients open now, and the most ever open at once. */
   readonly openCount: number;
+  readonly peakOpen: number;
   readonly inFlight: number;
 }
 
@@ -82,6 +83,7 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
   // Every seq below this is settled; a delivery for one is late.
   let settledBelow = 0;
   let openCount = 0;
+  let peakOpen = 0;
   let expectedDeliveries = 0;
   let delivered = 0;
   let lost = 0;
@@ -119,6 +121,8 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
       // from the clients open now.
       state = createState(seq, Number.NaN, false);
     }
+    // A failed publish expects nothing; should it arrive after all, it is not counted.
+    if (state.isVoid) return;
     if (state.delivered[index] === 1) {
       duplicated += 1;
       return;
@@ -156,6 +160,7 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
       nextEpoch[index] = epoch;
       openEpoch[index] = epoch;
       openCount += 1;
+      if (openCount > peakOpen) peakOpen = openCount;
     },
     onClose(index) {
       if (index < 0 || index >= n || openEpoch[index] === 0) return;
@@ -177,10 +182,12 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
       if (state !== undefined) state.isVoid = true;
     },
     onData(index, data, at) {
-      if (index < 0 || data.indexOf(marker.prefix) === -1) return;
+      if (index < 0) return;
+      const found = data.indexOf(marker.prefix);
+      if (found === -1) return;
       currentIndex = index;
       currentAt = at;
-      marker.scan(data, deliver);
+      marker.scan(data, deliver, found);
     },
     sweep(now, isFinal = false) {
       for (const state of events.values()) {
@@ -194,6 +201,9 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
     },
     get openCount() {
       return openCount;
+    },
+    get peakOpen() {
+      return peakOpen;
     },
     get inFlight() {
       return events.size;

@@ -24,7 +24,8 @@
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { decodeLatencyHistogram, summarizeLatency, createLatencyHistogram, type LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
-import { RESULT_SCHEMA_VERSION, type BenchResult, type HistogramBlock, type LeakReport, type ThresholdVerdict } from '../metrics/bench-result.js';
+import { RESULT_SCHEMA_VERSION, thresholdFiguresOf, type BenchResult, type HistogramBlock, type LeakReport, type ThresholdVerdict } from '../metrics/bench-result.js';
+import { evaluateThresholds, parseThreshold } from '../metrics/thresholds.js';
 
 /** A result and the file it came from (for messages). */
 export interface NamedResult {
@@ -175,83 +176,17 @@ function mergeLeaks(results: readonly BenchResult[]): LeakReport {
   };
 }
 
-const STAT_KEYS: Readonly<Record<string, keyof LatencySummary>> = {
-  min: 'minMs',
-  p50: 'p50Ms',
-  med: 'p50Ms',
-  p90: 'p90Ms',
-  p95: 'p95Ms',
-  p99: 'p99Ms',
-  p999: 'p999Ms',
-  'p99.9': 'p999Ms',
-  max: 'maxMs',
-  mean: 'meanMs',
-  avg: 'meanMs',
-  count: 'count',
-};
-
-/**
- * The merged value of a threshold's metric, when it can be recomputed exactly: a statistic of
- * a histogram block (`latency.p99`, `connect.headers.p95`, `latency.p(99)`) or a count in
- * `events`/`errors`/`reconnects`. Undefined otherwise.
- */
-function recompute(metric: string, merged: Omit<BenchResult, 'thresholds' | 'endReason'>): number | null | undefined {
-  const m = /^(latency|connect\.headers|connect\.firstEvent|connect)\.(?:p\((\d+(?:\.\d+)?)\)|(\w+(?:\.\d+)?))$/.exec(metric);
-  if (m !== null) {
-    const block = m[1] === 'latency' ? merged.latency : m[1] === 'connect.firstEvent' ? merged.connect.firstEvent : merged.connect.headers;
-    const statName = m[2] !== undefined ? `p${m[2].replace('.', '')}` : (m[3] as string);
-    let value: number;
-    const key = STAT_KEYS[statName];
-    if (key !== undefined) value = block.summary[key];
-    else if (/^p\d+$/.test(statName)) value = decode(block).percentileMs(Number(`${statName.slice(1, 3)}.${statName.slice(3)}`));
-    else return undefined;
-    return Number.isNaN(value) ? null : value;
-  }
-  const c = /^(events|errors|reconnects)\.(\w+)$/.exec(metric);
-  if (c !== null) {
-    const group = merged[c[1] as 'events' | 'errors' | 'reconnects'] as unknown as Record<string, unknown>;
-    const value = group[c[2] as string];
-    return typeof value === 'number' ? value : undefined;
-  }
-  return undefined;
-}
-
-/** `<op><value>` at the end of a threshold expression, the value in ms for durations, a fraction for `%`. */
-function parseBound(expression: string): { op: string; value: number } | undefined {
-  const m = /(<=|>=|==|!=|<|>)\s*([0-9.]+)\s*(%|[a-zµ]+)?\s*$/.exec(expression);
-  if (m === null) return undefined;
-  const number = Number(m[2]);
-  if (!Number.isFinite(number)) return undefined;
-  const unit = m[3];
-  if (unit === undefined) return { op: m[1] as string, value: number };
-  if (unit === '%') return { op: m[1] as string, value: number / 100 };
-  try {
-    return { op: m[1] as string, value: parseDuration(`${m[2] as string}${unit}`) };
-  } catch {
-    return undefined;
-  }
-}
-
-function holds(value: number, op: string, bound: number): boolean {
-  return op === '<' ? value < bound : op === '<=' ? value <= bound : op === '>' ? value > bound : op === '>=' ? value >= bound : op === '==' ? value === bound : value !== bound;
-}
 
 function mergeThresholds(results: readonly BenchResult[], merged: Omit<BenchResult, 'thresholds' | 'endReason'>): ThresholdVerdict[] {
-  const expressions: { expression: string; metric: string }[] = [];
-  for (const r of results) for (const t of r.thresholds) if (!expressions.some((e) => e.expression === t.expression)) expressions.push({ expression: t.expression, metric: t.metric });
-  return expressions.map(({ expression, metric }) => {
-    const value = recompute(metric, merged);
-    const bound = parseBound(expression);
-    if (value !== undefined && bound !== undefined) {
-      if (value === null) return { expression, metric, value: null, passed: false, reason: 'no samples' };
-      const passed = holds(value, bound.op, bound.value);
-      return passed ? { expression, metric, value, passed } : { expression, metric, value, passed, reason: 'over the limit in the merged result' };
-    }
-    // Not recomputable here: it passes only if it passed in every shard that had it.
-    const verdicts = results.flatMap((r, i) => r.thresholds.filter((t) => t.expression === expression).map((t) => ({ t, shard: r.shard?.index ?? i + 1 })));
-    const failed = verdicts.filter((v) => !v.t.passed);
-    if (failed.length === 0) return { expression, metric, value: null, passed: true };
-    return { expression, metric, value: null, passed: false, reason: `failed in shard ${failed.map((f) => f.shard).join(', ')}` };
+  const expressions: string[] = [];
+  for (const r of results) for (const t of r.thresholds) if (!expressions.includes(t.expression)) expressions.push(t.expression);
+  // The same figures bench judges its own run on, read from the merged result: shards that
+  // each passed can fail together, and the other way round.
+  const figures = thresholdFiguresOf(merged);
+  return expressions.map((expression) => {
+    const [verdict] = evaluateThresholds([parseThreshold(expression)], figures);
+    const { reason, ...rest } = verdict as ThresholdVerdict;
+    return reason === undefined ? rest : { ...rest, reason };
   });
 }
 

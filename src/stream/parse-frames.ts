@@ -112,8 +112,7 @@ export function createFrameParser(handlers: FrameHandlers, options: FrameParserO
       }
       return;
     }
-    let colon = line.indexOf(COLON, start);
-    if (colon === -1 || colon >= end) colon = end;
+    const colon = indexWithin(line, COLON, start, end);
     let valueStart = colon + 1;
     if (valueStart < end && line[valueStart] === SPACE) valueStart += 1;
     if (valueStart > end) valueStart = end;
@@ -132,8 +131,7 @@ export function createFrameParser(handlers: FrameHandlers, options: FrameParserO
       eventType = line.toString('utf8', valueStart, end);
     } else if (nameLength === 2 && first === 0x69 && line[start + 1] === 0x64) {
       // id: WHATWG says a value containing U+0000 NULL is ignored.
-      const nul = line.indexOf(NUL, valueStart);
-      if (nul === -1 || nul >= end) lastEventIdBuffer = line.toString('utf8', valueStart, end);
+      if (indexWithin(line, NUL, valueStart, end) === end) lastEventIdBuffer = line.toString('utf8', valueStart, end);
     } else if (nameLength === 5 && first === 0x72 && line[start + 1] === 0x65 && line[start + 2] === 0x74 && line[start + 3] === 0x72 && line[start + 4] === 0x79) {
       // retry: only ASCII digits count; anything else is ignored.
       if (valueStart === end || handlers.onRetry === undefined) return;
@@ -233,4 +231,14 @@ export function createFrameParser(handlers: FrameHandlers, options: FrameParserO
       return lastEventId;
     },
   };
+}
+
+/**
+ * The first `byte` in `buf[from, to)`, or `to`. A bounded loop, not `Buffer#indexOf`, which
+ * would search past the line to the end of the chunk: with many events per large chunk that
+ * turns linear parsing quadratic.
+ */
+function indexWithin(buf: Buffer, byte: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (buf[i] === byte) return i;
+  return to;
 }

@@ -74,15 +74,23 @@ describe('mergeResults', () => {
     expect(result.endReason).toBe('failed');
   });
 
-  it('keeps a threshold it cannot recompute failed when any shard failed it, and any leak verdict', () => {
+  it('re-judges leaks on the merged leak report (any shard that saw a leak)', () => {
     const a = makeResult({ shard: { index: 1, count: 2 }, thresholds: [{ expression: 'leaks==0', metric: 'leaks', value: 0, passed: true }] });
     const b = makeResult({ shard: { index: 2, count: 2 }, leak: { verdict: 'leak', leaked: 3 }, thresholds: [{ expression: 'leaks==0', metric: 'leaks', value: 3, passed: false }] });
     const { result } = mergeResults([
       { file: 'a.json', result: a },
       { file: 'b.json', result: b },
     ]);
-    expect(result.thresholds).toEqual([{ expression: 'leaks==0', metric: 'leaks', value: null, passed: false, reason: 'failed in shard 2' }]);
+    expect(result.thresholds).toEqual([{ expression: 'leaks==0', metric: 'leaks', value: 3, passed: false }]);
     expect(result.leak).toMatchObject({ verdict: 'leak', leaked: 3 });
+    expect(result.endReason).toBe('failed');
+  });
+
+  it('re-judges count thresholds on the summed figures: shards that each passed can fail together', () => {
+    const parts = [1, 2, 3].map((index) => makeResult({ shard: { index, count: 3 }, reconnects: { total: 60, byReason: { 'churn-graceful': 60 } }, thresholds: [{ expression: 'reconnects<100', metric: 'reconnects', value: 60, passed: true }] }));
+    const { result } = mergeResults(parts.map((result, i) => ({ file: `s${i}.json`, result })));
+    expect(result.reconnects.total).toBe(180);
+    expect(result.thresholds).toEqual([{ expression: 'reconnects<100', metric: 'reconnects', value: 180, passed: false }]);
     expect(result.endReason).toBe('failed');
   });
 

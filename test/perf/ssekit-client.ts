@@ -1,0 +1,80 @@
+/**
+ * The ssekit side of `bench:perf`: the real bench engine (`runBench`, the client fleet, the
+ * delivery tracker, HDR histograms) under the same load as the raw client. Prints one JSON line.
+ *
+ * usage: ssekit-client <mode> <origin> <token> <json-args>
+ */
+import { runBench } from '../../src/bench/run-bench.js';
+import { buildPlan } from '../../src/bench/scenario.js';
+import { createProducer } from '../../src/producers/producer.js';
+import { createStreamAgent } from '../../src/transport/agent.js';
+import { settleHeap, type PerfArgs } from './perf-common.js';
+
+const [mode, origin, token, argsJson] = process.argv.slice(2) as [string, string, string, string];
+const args = JSON.parse(argsJson) as PerfArgs;
+
+async function main(): Promise<void> {
+  const baseline = await settleHeap();
+  const durationMs = args.durationMs ?? 5_000;
+  const raw: Record<string, unknown> = {
+    name: `perf-${mode}`,
+    target: origin,
+    streams: ['/api/admin/events'],
+    auth: { token },
+    clients: { count: args.clients, rampUp: mode === 'capacity' ? `${Math.ceil(args.clients / 1000)}s` : '1s' },
+    duration: `${durationMs}ms`,
+    thresholds: [],
+    leak: { grace: '0s' },
+    connectTimeout: '30s',
+  };
+  if (args.rate !== undefined) raw['publish'] = { producer: '/orders', rate: args.rate, body: '{"pickup_address":"{{nonce}}","delivery_address":"x","boxes_count":1}', auth: { token } };
+  if (args.churn !== undefined) raw['churn'] = { rate: args.churn, mode: 'graceful' };
+  const plan = buildPlan(raw, { thresholds: ['errors<100%'] }, 'perf');
+  const dispatcher = createStreamAgent({ connectTimeoutMs: 30_000 });
+  let heapPerStreamBytes = Number.NaN;
+  let openAtMeasure = 0;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const result = await runBench(
+    {
+      plan,
+      createProducer: (url) => createProducer(url, { headers: { authorization: `Bearer ${token}` }, dispatcher }),
+      dispatcher,
+      version: 'perf',
+    },
+    {
+      signal: new AbortController().signal,
+      onProgress(progress) {
+        if (mode === 'capacity' && Number.isNaN(heapPerStreamBytes) && progress.phase === 'steady' && progress.open === progress.planned) {
+          gc?.();
+          gc?.();
+          openAtMeasure = progress.open;
+          heapPerStreamBytes = (process.memoryUsage().heapUsed - baseline) / progress.open;
+        }
+      },
+    },
+  );
+  const out: Record<string, number | null> = { open: mode === 'capacity' ? openAtMeasure : result.clients.peakOpen };
+  if (mode === 'capacity') {
+    out['heapPerStreamBytes'] = heapPerStreamBytes;
+    out['rssBytes'] = result.self.maxRssBytes;
+  }
+  if (mode === 'throughput' || mode === 'latency') {
+    out['deliveries'] = result.events.delivered;
+    out['deliveriesPerSecond'] = result.events.delivered / (durationMs / 1000);
+    out['lost'] = result.events.lost;
+    out['samples'] = result.latency.summary.count;
+    out['p50Ms'] = result.latency.summary.p50Ms;
+    out['p99Ms'] = result.latency.summary.p99Ms;
+    out['maxMs'] = result.latency.summary.maxMs;
+  }
+  if (mode === 'reconnect') {
+    out['reconnectsPerSecond'] = result.reconnects.total / (durationMs / 1000);
+    out['socketsAtStart'] = result.self.socketsAtStart;
+    out['socketsAtEnd'] = result.self.socketsAtEnd;
+    out['errors'] = result.errors.total;
+  }
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  process.exit(0);
+}
+
+void main();
