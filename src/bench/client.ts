@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { Client, type Dispatcher, buildConnector } from 'undici';
+import { ProtocolError } from '../core/errors.js';
 import { createFrameParser, type FrameParser } from '../stream/parse-frames.js';
 import { clampServerDelay, createReconnectPolicy, type ReconnectPolicy } from '../transport/reconnect.js';
 import type { FleetStats } from './fleet-stats.js';
@@ -169,7 +170,9 @@ export class BenchClient {
     this.shared.stats.bytesReceived += chunk.length;
     try {
       this.parser.feed(chunk);
-    } catch {
+    } catch (error) {
+      // Only the parser's cap is expected here; anything else is a bug and must surface.
+      if (!(error instanceof ProtocolError)) throw error;
       this.shared.stats.countError('too-large');
       attempt.isDone = true;
       attempt.controller?.abort(new Error('event too large'));

@@ -4,11 +4,12 @@
  * `{{vu}}` (the user's global index) and a JWT is minted per user, or a fixed token is shared.
  */
 import { randomBytes } from 'node:crypto';
-import { mintJwt } from '../transport/auth.js';
+import { mintJwt, type TokenPlacement } from '../transport/auth.js';
 import type { AuthPlan } from './scenario.js';
 
-/** Request credentials for one user: a query suffix or headers. */
+/** Request credentials for one user: a query suffix or headers (and the placement itself, for producers). */
 export interface Credentials {
+  readonly token?: TokenPlacement | undefined;
   /** `?name=token` / `&name=token` to append to the path, or ''. */
   readonly querySuffix: (path: string) => string;
   readonly headers: Readonly<Record<string, string>>;
@@ -21,17 +22,17 @@ export async function credentialsFor(auth: AuthPlan | undefined, vu: number, rot
   if (auth === undefined) return NONE;
   let token: string;
   if (auth.token !== undefined) token = auth.token;
-  else if (auth.jwtSecret !== undefined || auth.claims !== undefined) {
+  else if (auth.jwtSecret !== undefined || auth.privateKeyPem !== undefined || auth.claims !== undefined) {
     const claims = fillTemplate(auth.claims ?? {}, vu) as Record<string, unknown>;
     // A fresh jti makes a rotated token differ from the previous one even within one second.
     if (rotation > 0) claims['jti'] = randomBytes(8).toString('hex');
-    token = await mintJwt({ secret: auth.jwtSecret, claims, ttlMs: auth.ttlMs });
+    token = await mintJwt({ secret: auth.jwtSecret, privateKeyPem: auth.privateKeyPem, claims, ttlMs: auth.ttlMs });
   } else return NONE;
   if (auth.queryName !== undefined) {
     const pair = `${encodeURIComponent(auth.queryName)}=${encodeURIComponent(token)}`;
-    return { querySuffix: (path) => `${path.includes('?') ? '&' : '?'}${pair}`, headers: {} };
+    return { token: { token, queryName: auth.queryName }, querySuffix: (path) => `${path.includes('?') ? '&' : '?'}${pair}`, headers: {} };
   }
-  return { querySuffix: () => '', headers: { authorization: `Bearer ${token}` } };
+  return { token: { token }, querySuffix: () => '', headers: { authorization: `Bearer ${token}` } };
 }
 
 /** Replaces `{{vu}}` in every string of a claims tree. */

@@ -16,7 +16,7 @@ export interface LeakSampler {
   takeBaseline(): Promise<void>;
   /** Samples every `intervalMs` until `stopSampling`. */
   startSampling(clientCount: () => number): void;
-  stopSampling(): void;
+  stopSampling(): Promise<void>;
   /** After every stream closed: polls until the count is back to the baseline or the grace ends. */
   settle(graceMs: number, signal: AbortSignal): Promise<void>;
   report(): LeakReport;
@@ -35,6 +35,7 @@ export function createLeakSampler(options: { read?: ReadServerCount | undefined;
   let graceMs = 0;
   let timer: NodeJS.Timeout | undefined;
   let isReading = false;
+  let pendingRead: Promise<unknown> = Promise.resolve();
   // Samples taken while the fleet ran (the rest come from settling, with no client open).
   let runSampleCount = 0;
 
@@ -59,16 +60,18 @@ export function createLeakSampler(options: { read?: ReadServerCount | undefined;
         if (isReading) return;
         isReading = true;
         const client = clientCount();
-        void readSafe().then((server) => {
+        pendingRead = readSafe().then((server) => {
           isReading = false;
           samples.push({ tMs: Math.round(performance.now() - startedAt), server: server ?? null, client });
         });
       }, intervalMs);
       timer.unref();
     },
-    stopSampling() {
+    async stopSampling() {
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
+      // A read still in flight belongs to the run, not to the settle phase after it.
+      await pendingRead;
       runSampleCount = samples.length;
     },
     async settle(grace, signal) {

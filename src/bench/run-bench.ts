@@ -7,9 +7,9 @@
 import { buildConnector, type Dispatcher } from 'undici';
 import { rootCertificates } from 'node:tls';
 import { randomBytes } from 'node:crypto';
-import { SsekitError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
-import { sleep } from '../core/sleep.js';
+import { settleOrAbort, sleep } from '../core/sleep.js';
 import { createMarkerCodec } from '../metrics/correlate.js';
 import { createDeliveryTracker } from '../metrics/delivery-tracker.js';
 import { createLatencyHistogram, summarizeLatency, type LatencyHistogram } from '../metrics/histogram.js';
@@ -35,6 +35,8 @@ export interface BenchRunOptions {
   readonly startAtMs?: number | undefined;
   /** Builds the producer for `plan.publish` (injected: the CLI owns auth/agent choices). */
   readonly createProducer?: ((url: string) => Producer) | undefined;
+  /** Extra request headers for every stream (`-H`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Reads the server's open-stream count (leak detection). */
   readonly readServerCount?: ReadServerCount | undefined;
   readonly extraCaPem?: readonly string[] | undefined;
@@ -100,7 +102,7 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
   const target = new URL(plan.target);
   const streamUrls = plan.streams.map((s) => new URL(resolveAgainst(plan.target, s)));
   const origins = new Set(streamUrls.map((u) => u.origin));
-  if (origins.size > 1) throw new SsekitError('SSEKIT_USAGE', 2, `all streams must be on one origin (got ${[...origins].join(', ')})`);
+  if (origins.size > 1) throw new UsageError(`all streams must be on one origin (got ${[...origins].join(', ')})`);
   const origin = streamUrls[0]?.origin ?? target.origin;
   const connector = buildConnector({
     timeout: plan.connectTimeoutMs,
@@ -143,6 +145,7 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
     hooks.onNotice?.(text);
   };
 
+  const baseHeaders: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache', ...options.headers };
   const pathFor = (local: number): string => {
     const url = streamUrls[(globalIndexes[local] as number) % streamUrls.length] as URL;
     return `${url.pathname}${url.search}`;
@@ -151,7 +154,7 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
     const vu = globalIndexes[local] as number;
     const credentials = await credentialsFor(plan.auth, vu);
     const path = pathFor(local);
-    return new BenchClient(local, shared, path + credentials.querySuffix(path), { accept: 'text/event-stream', 'cache-control': 'no-cache', ...credentials.headers });
+    return new BenchClient(local, shared, path + credentials.querySuffix(path), { ...baseHeaders, ...credentials.headers });
   };
 
   let producer: Producer | undefined;
@@ -259,17 +262,24 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
     // Drain: let the last events arrive (up to their timeout), then close everything.
     phase = 'draining';
     stopPublishing = true;
-    await publisher;
-    await Promise.all(inFlightPublishes);
+    // Ctrl-C here must not wait for slow publishes (up to the producer's timeout).
+    if (!(await settleOrAbort(Promise.all([publisher, ...inFlightPublishes]), hooks.signal))) interrupted = true;
     const drainEnd = performance.now() + (interrupted ? 0 : timeoutMs);
     while (tracker.inFlight > 0 && performance.now() < drainEnd) {
       tracker.sweep(performance.now());
-      if (!(await sleep(50, hooks.signal))) break;
+      if (!(await sleep(50, hooks.signal))) {
+        interrupted = true;
+        break;
+      }
     }
+  } catch (error) {
+    if (progressTimer !== undefined) clearInterval(progressTimer);
+    await options.dispatcher?.close().catch(() => undefined);
+    throw error;
   } finally {
     if (sweepTimer !== undefined) clearInterval(sweepTimer);
     tracker.sweep(performance.now(), true);
-    leak.stopSampling();
+    await leak.stopSampling();
     await Promise.all([...clients.filter((c) => c !== undefined).map((c) => c.stop()), ...[...sideStreams].map((c) => c.stop())]);
     await producer?.close().catch(() => undefined);
   }
@@ -277,7 +287,8 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
   // Settle: the server should count the streams down to where it started.
   phase = 'settling';
   hooks.onProgress?.(snapshot());
-  await leak.settle(interrupted ? Math.min(plan.leakGraceMs, 2_000) : plan.leakGraceMs, new AbortController().signal);
+  await leak.settle(interrupted ? Math.min(plan.leakGraceMs, 2_000) : plan.leakGraceMs, hooks.signal);
+  if (hooks.signal.aborted) interrupted = true;
   if (progressTimer !== undefined) clearInterval(progressTimer);
   await options.dispatcher?.close().catch(() => undefined);
   // undici closes sockets asynchronously; give them a moment before counting ours.
@@ -373,11 +384,17 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
           return;
         case 'token-rotation': {
           const rotation = (rotations[local] = ((rotations[local] ?? 0) + 1) & 0xffff);
-          void credentialsFor(plan.auth, globalIndexes[local] as number, rotation).then((credentials) => {
-            const path = pathFor(local);
-            client.path = path + credentials.querySuffix(path);
-            client.churn('token-rotation', backMs, { accept: 'text/event-stream', 'cache-control': 'no-cache', ...credentials.headers });
-          });
+          credentialsFor(plan.auth, globalIndexes[local] as number, rotation).then(
+            (credentials) => {
+              const path = pathFor(local);
+              client.path = path + credentials.querySuffix(path);
+              client.churn('token-rotation', backMs, { ...baseHeaders, ...credentials.headers });
+            },
+            (error: unknown) => {
+              stats.countError('token');
+              notice(`cannot mint a rotated token: ${error instanceof Error ? error.message : String(error)}`);
+            },
+          );
           return;
         }
         case 'duplicate': {

@@ -21,6 +21,8 @@ export interface AuthPlan {
   readonly token?: string | undefined;
   /** HS256 secret for minted tokens. */
   readonly jwtSecret?: string | undefined;
+  /** Or a PEM private key (RS256/ES256/EdDSA), from `--jwt-key`. */
+  readonly privateKeyPem?: string | undefined;
   /** Claims; string values may use `{{vu}}` (the virtual user's index). */
   readonly claims?: Readonly<Record<string, unknown>> | undefined;
   /** Token lifetime, ms (default 1 h). */
@@ -109,6 +111,7 @@ export interface PlanOverrides {
   readonly auth?: AuthPlan | undefined;
   readonly heartbeatTimeoutMs?: number | undefined;
   readonly leakGraceMs?: number | undefined;
+  readonly connectTimeoutMs?: number | undefined;
 }
 
 /** Reads and parses a scenario file (YAML or JSON) into a raw object. */
@@ -314,7 +317,7 @@ export function buildPlan(raw: Readonly<Record<string, unknown>>, overrides: Pla
     if (typeof raw['maxEventSize'] !== 'number' || raw['maxEventSize'] <= 0) at('maxEventSize', 'must be a positive number of bytes');
     else maxEventBytes = raw['maxEventSize'];
   }
-  const connectTimeoutMs = duration(raw['connectTimeout'], 'connectTimeout', 10_000);
+  const connectTimeoutMs = overrides.connectTimeoutMs ?? duration(raw['connectTimeout'], 'connectTimeout', 10_000);
 
   const planAuth = overrides.auth ?? auth(raw['auth'], 'auth');
   if (problems.length > 0) {

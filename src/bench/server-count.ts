@@ -9,15 +9,15 @@ import type { ReadServerCount } from './leak.js';
 import { resolveAgainst, type BenchPlan } from './scenario.js';
 
 /** Builds the reader for a plan, or undefined when the plan reads no server figure. */
-export async function createServerCountReader(plan: BenchPlan, dispatcher: Dispatcher): Promise<ReadServerCount | undefined> {
+export async function createServerCountReader(plan: BenchPlan, dispatcher: Dispatcher, headers: Readonly<Record<string, string>> = {}): Promise<ReadServerCount | undefined> {
   const statsPlan = plan.serverStats;
   if (statsPlan === undefined) return undefined;
   const credentials = await credentialsFor(statsPlan.auth, 0);
-  const base = resolveAgainst(plan.target, statsPlan.url);
-  const url = new URL(base + credentials.querySuffix(base));
+  const url = new URL(resolveAgainst(plan.target, statsPlan.url));
   return async () => {
     const stats = await fetchServerStats(url, {
-      headers: credentials.headers,
+      headers,
+      token: credentials.token,
       dispatcher,
       timeoutMs: 2_000,
       ...(statsPlan.format === undefined ? {} : { format: statsPlan.format }),

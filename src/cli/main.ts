@@ -34,6 +34,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A stray rejection is a bug: report it like any other (one line, exit 1), never a raw trace.
+  process.on('unhandledRejection', (reason) => {
+    process.exitCode = reportError(reason, isDebug);
+    process.exit(process.exitCode);
+  });
 
   let exitCode: number = ExitCode.ok;
   let isDebug = argv.includes('--debug');

@@ -5,6 +5,14 @@
 
 const SECRET_QUERY_NAMES = new Set(['token', 'access_token', 'accesstoken', 'auth', 'authorization', 'jwt', 'apikey', 'api_key', 'key', 'secret', 'password', 'sig', 'signature']);
 const REDACTED = '***';
+// Exact secret values this process knows (opaque tokens from flags, env or files): hidden
+// wherever they appear, even where no pattern would recognise them.
+const knownSecrets = new Set<string>();
+
+/** Registers a secret value (at least 4 characters) to be hidden by every later redaction. */
+export function registerSecret(value: string | undefined): void {
+  if (value !== undefined && value.length >= 4) knownSecrets.add(value);
+}
 
 /** Redacts token query parameters (and any `extra` names, e.g. `--token-query`) and userinfo passwords in a URL. */
 export function redactUrl(url: string | URL, extraQueryNames: readonly string[] = []): string {
@@ -18,7 +26,7 @@ export function redactUrl(url: string | URL, extraQueryNames: readonly string[] 
   const extra = new Set(extraQueryNames.map((n) => n.toLowerCase()));
   for (const name of [...parsed.searchParams.keys()]) {
     const lower = name.toLowerCase();
-    if (SECRET_QUERY_NAMES.has(lower) || extra.has(lower)) parsed.searchParams.set(name, REDACTED);
+    if (SECRET_QUERY_NAMES.has(lower) || extra.has(lower) || knownSecrets.has(parsed.searchParams.get(name) ?? '')) parsed.searchParams.set(name, REDACTED);
   }
   // URLSearchParams encodes '*' as-is, so the redacted value stays readable.
   return parsed.href;
@@ -27,13 +35,14 @@ export function redactUrl(url: string | URL, extraQueryNames: readonly string[] 
 const JWT_RE = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const BEARER_RE = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const HEADER_RE = /\b(authorization|cookie|set-cookie|x-api-key)(\s*[:=]\s*)([^\r\n,;]+)/gi;
-const QUERY_RE = /([?&](?:token|access_token|auth|jwt|apikey|api_key|secret|password)=)[^&\s#"']+/gi;
+// The same names as in URLs, so a URL inside a message is redacted as the URL itself would be.
+const QUERY_RE = new RegExp(`([?&](?:${[...SECRET_QUERY_NAMES].join('|')})=)[^&\\s#"']+`, 'gi');
 const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)[^@\s/]+@/gi;
 
 /** Redacts anything that looks like a secret inside free text. `secrets` are exact values to hide. */
 export function redactText(text: string, secrets: readonly string[] = []): string {
   let out = text;
-  for (const secret of secrets) {
+  for (const secret of [...secrets, ...knownSecrets]) {
     if (secret.length >= 4) out = out.split(secret).join(REDACTED);
   }
   return out

@@ -2,6 +2,7 @@
  * `listen`'s engine: one reconnecting stream per URL, each event normalized, filtered and
  * handed to the sink; ends on a limit, when every stream has ended, or on abort.
  */
+import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
 import type { SsekitError } from '../core/errors.js';
 import { createEventFilter } from '../stream/filter.js';
@@ -84,6 +85,7 @@ const HEARTBEAT_TYPES = new Set(['ping', 'heartbeat', 'keepalive']);
 export async function runListen(options: ListenOptions, sink: ListenSink, signal: AbortSignal): Promise<ListenResult> {
   const filter = createEventFilter({ eventGlobs: options.eventGlobs, grep: options.grep });
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
   let endReason: ListenEndReason | undefined;
   const finish = (reason: ListenEndReason): void => {
     if (endReason !== undefined) return;

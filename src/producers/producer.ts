@@ -41,8 +41,8 @@ export interface ProducerOptions {
   readonly timeoutMs?: number | undefined;
 }
 
-/** Picks the producer from the URL scheme: http(s)://, redis(s)://, amqp(s)://. */
-export function createProducer(urlText: string, options: ProducerOptions): Producer {
+/** The producer kind for a URL (validates it): http(s)://, redis(s)://, amqp(s)://. */
+export function producerKindOf(urlText: string): Producer['kind'] {
   let url: URL;
   try {
     url = new URL(urlText);
@@ -52,14 +52,23 @@ export function createProducer(urlText: string, options: ProducerOptions): Produ
   switch (url.protocol) {
     case 'http:':
     case 'https:':
-      return createHttpProducer(url, options);
+      return 'http';
     case 'redis:':
     case 'rediss:':
-      return createRedisProducer(url, options);
+      return 'redis';
     case 'amqp:':
     case 'amqps:':
-      return createAmqpProducer(url, options);
+      return 'amqp';
     default:
       throw new UsageError(`producer: '${url.protocol}' is not supported`, { hint: 'use http(s)://, redis://, or amqp://' });
   }
+}
+
+/** Creates the producer for a URL (nothing connects before `open`). */
+export function createProducer(urlText: string, options: ProducerOptions): Producer {
+  const kind = producerKindOf(urlText);
+  const url = new URL(urlText);
+  if (kind === 'http') return createHttpProducer(url, options);
+  if (kind === 'redis') return createRedisProducer(url, options);
+  return createAmqpProducer(url, options);
 }

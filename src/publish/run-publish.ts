@@ -6,7 +6,8 @@
  * One monotonic clock (`performance.now()`) stamps both ends.
  */
 import type { Dispatcher } from 'undici';
-import { SsekitError } from '../core/errors.js';
+import { setMaxListeners } from 'node:events';
+import { ConnectError, type SsekitError } from '../core/errors.js';
 import { sleep } from '../core/sleep.js';
 import { createMarkerCodec, readJsonPath } from '../metrics/correlate.js';
 import { createLatencyHistogram, summarizeLatency, type LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
@@ -162,6 +163,8 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
 
   // 1. Watchers first, and wait until every one is open.
   const stop = new AbortController();
+  // Every watcher listens on this signal: hundreds are expected, not a leak.
+  setMaxListeners(0, stop.signal);
   const onAbort = (): void => stop.abort();
   hooks.signal.addEventListener('abort', onAbort, { once: true });
   let openCount = 0;
@@ -205,7 +208,7 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
       );
     }
   }
-  const openTimer = setTimeout(() => openReject?.(new SsekitError('SSEKIT_WATCH_TIMEOUT', 3, `only ${openCount} of ${listenerCount} watching streams opened within ${options.openTimeoutMs} ms`)), options.openTimeoutMs);
+  const openTimer = setTimeout(() => openReject?.(new ConnectError(`only ${openCount} of ${listenerCount} watching streams opened within ${options.openTimeoutMs} ms`, { code: 'SSEKIT_WATCH_TIMEOUT' })), options.openTimeoutMs);
   const closeAll = async (): Promise<void> => {
     stop.abort();
     await Promise.all(watcherEnds);

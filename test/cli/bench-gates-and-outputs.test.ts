@@ -68,7 +68,7 @@ describe('bench gates and outputs', () => {
   });
 
   it('with no target runs against an embedded serve and stops it', async () => {
-    const run = await runCli(['bench', '--clients', '5', '--ramp', '0s', '--duration', '2s', '--rate', '5'], { timeoutMs: 60_000 });
+    const run = await runCli(['bench', '--clients', '5', '--ramp', '0s', '--duration', '2s', '--rate', '5', '--threshold', 'p99<10s', '--threshold', 'loss==0', '--threshold', 'leaks==0'], { timeoutMs: 60_000 });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/embedded ssekit serve on http:\/\/127\.0\.0\.1:\d+/);
     expect(run.stdout).toContain('ssekit bench · admin-orders');
@@ -78,10 +78,12 @@ describe('bench gates and outputs', () => {
   it('splits clients and the publish schedule across shards', async () => {
     const server = await startTestServer({ profiles: ['admin-orders'] });
     const dir = await tempDir();
+    // One explicit start for the three schedules (the default, the next whole 2 s, could fall between their starts).
+    const startAt = String(Date.now() + 4_000);
     const args = (i: number): string[] => [
       'bench', `${server.url}/api/admin/events`, ...ADMIN, '--clients', '9', '--ramp', '0s', '--duration', '2s',
       '--publish', `${server.url}/orders`, '--rate', '6', '--body', '{"pickup_address":"{{nonce}}","delivery_address":"B","boxes_count":1}',
-      '--shard', `${i}/3`, '--run-id', 'shardtest', '--leak-grace', '500ms', '-o', join(dir, `shard-${i}.json`),
+      '--shard', `${i}/3`, '--run-id', 'shardtest', '--start-at', startAt, '--leak-grace', '500ms', '--threshold', 'loss==0', '-o', join(dir, `shard-${i}.json`),
     ];
     const runs = await Promise.all([1, 2, 3].map((i) => runCli(args(i), { timeoutMs: 60_000 })));
     runs.forEach((run) => expect(run.exitCode, run.stderr).toBe(0));

