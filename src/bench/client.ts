@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { Client, type Dispatcher, buildConnector } from 'undici';
 import { ProtocolError } from '../core/errors.js';
 import { createFrameParser, type FrameParser } from '../stream/parse-frames.js';
+import { headerValue, isEventStreamType, isRetryableStatus } from '../transport/open-stream.js';
 import { clampServerDelay, createReconnectPolicy, type ReconnectPolicy } from '../transport/reconnect.js';
 import type { FleetStats } from './fleet-stats.js';
 
@@ -134,15 +135,13 @@ export class BenchClient {
   handleResponseStart(attempt: Attempt, controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     const stats = this.shared.stats;
     stats.countStatus(statusCode);
-    const contentType = headers['content-type'];
-    const type = (Array.isArray(contentType) ? contentType[0] : contentType) ?? '';
-    if (statusCode !== 200 || !/^\s*text\/event-stream\s*(;|$)/i.test(type)) {
+    if (statusCode !== 200 || !isEventStreamType(headerValue(headers['content-type']))) {
       attempt.isDone = true;
       controller.abort(new Error('rejected'));
       if (statusCode === 200) {
         stats.countError('protocol');
         void this.stop();
-      } else if (statusCode >= 500 || statusCode === 429 || statusCode === 408) {
+      } else if (isRetryableStatus(statusCode)) {
         stats.countError('status-5xx');
         this.scheduleReconnect('status');
       } else {
@@ -156,8 +155,7 @@ export class BenchClient {
     this.lastByteAt = now;
     stats.connectHeaders.recordMs(now - this.startedAt);
     stats.opens += 1;
-    const hint = headers['x-reconnect-delay'];
-    const hintText = Array.isArray(hint) ? hint[0] : hint;
+    const hintText = headerValue(headers['x-reconnect-delay']);
     if (hintText !== undefined && /^\d+$/.test(hintText)) this.ensurePolicy().setHeaderDelay(Number(hintText));
     this.policy?.onOpen();
     this.parser.reset();

@@ -4,13 +4,12 @@
  * bench's leak detector). Parsers live beside this file; this one detects, fetches and selects.
  */
 import type { Dispatcher } from 'undici';
-import { request } from 'undici';
 import { formatDuration } from '../core/duration.js';
 import { ConnectError, HttpStatusError, InterruptedError, ProtocolError, SsekitError, UsageError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import type { TokenPlacement } from '../transport/auth.js';
-import { applyToken } from '../transport/auth.js';
-import { connectErrorFor, describeStatus, discardBody, headerValue } from '../transport/open-stream.js';
+import { discardBody, getFollowingRedirects } from '../transport/follow-redirects.js';
+import { connectErrorFor, describeStatus, headerValue } from '../transport/open-stream.js';
 import { jsonFigures, parseJsonText, selectJsonPath } from './json-stats.js';
 import { estimateQuantile, familyNameOf, parsePrometheusText, parsePrometheusValue, sumBuckets } from './prometheus.js';
 import { parseStatusPage } from './status-page.js';
@@ -92,7 +91,6 @@ export interface FetchServerStatsOptions {
 
 /** Largest stats body read (a stats JSON listing every connection can be big, but not this big). */
 export const MAX_STATS_BYTES = 64 * 1024 * 1024;
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.6,text/plain;version=0.0.4;q=0.7,application/json;q=0.8,text/plain;q=0.5,*/*;q=0.1';
 
 /**
@@ -104,46 +102,29 @@ export async function fetchServerStats(url: URL, options: FetchServerStatsOption
   const timeoutMs = options.timeoutMs ?? 10_000;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
-  const origin = url.origin;
-  let current = url;
   const show = (u: URL): string => redactUrl(u, options.token?.queryName === undefined ? [] : [options.token.queryName]);
   const failed = (error: unknown, u: URL): never => {
     if (options.signal?.aborted) throw options.signal.reason instanceof SsekitError ? options.signal.reason : new InterruptedError();
     if (timeout.aborted) throw new ConnectError(`no answer within ${formatDuration(timeoutMs)}: GET ${show(u)}`, { code: 'SSEKIT_STATS_TIMEOUT', cause: error });
     throw connectErrorFor(error, u, options.token);
   };
-  for (let redirects = 0; ; redirects++) {
-    const headers: Record<string, string> = { accept: ACCEPT };
-    for (const [name, value] of Object.entries(options.headers)) {
-      // Credentials set by hand never follow a redirect to another origin either.
-      if (current.origin !== origin && /^(authorization|cookie|proxy-authorization)$/i.test(name)) continue;
-      headers[name.toLowerCase()] = value;
-    }
-    const withToken = applyToken(current, headers, options.token, origin);
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(withToken.url, { method: 'GET', headers: withToken.headers, dispatcher: options.dispatcher, signal });
-    } catch (error) {
-      return failed(error, current);
-    }
-    const { statusCode } = response;
-    if (REDIRECTS.has(statusCode)) {
-      const location = headerValue(response.headers['location']);
-      discardBody(response.body);
-      if (location === undefined || redirects >= 5) throw new HttpStatusError(statusCode, `server answered ${describeStatus(statusCode)} ${location === undefined ? 'without a Location header' : 'once too often'}: GET ${show(current)}`);
-      current = new URL(location, current);
-      continue;
-    }
-    let body: string;
-    try {
-      body = await readBody(response.body, current, show);
-    } catch (error) {
-      if (error instanceof SsekitError) throw error;
-      return failed(error, current);
-    }
-    if (statusCode < 200 || statusCode > 299) throw statusError(statusCode, body, `GET ${show(current)}`);
-    return parseServerStats(body, headerValue(response.headers['content-type']), options.format);
+  let opened: { response: Dispatcher.ResponseData; url: URL };
+  try {
+    opened = await getFollowingRedirects({ url, headers: { accept: ACCEPT, ...options.headers }, token: options.token, dispatcher: options.dispatcher, signal });
+  } catch (error) {
+    if (error instanceof SsekitError) throw error;
+    return failed(error, url);
   }
+  const { response, url: answered } = opened;
+  let body: string;
+  try {
+    body = await readBody(response.body, answered, show);
+  } catch (error) {
+    if (error instanceof SsekitError) throw error;
+    return failed(error, answered);
+  }
+  if (response.statusCode < 200 || response.statusCode > 299) throw statusError(response.statusCode, body, `GET ${show(answered)}`);
+  return parseServerStats(body, headerValue(response.headers['content-type']), options.format);
 }
 
 async function readBody(body: Dispatcher.ResponseData['body'], url: URL, show: (u: URL) => string): Promise<string> {

@@ -4,10 +4,10 @@
  * failure is a typed error, and `isRetryable` says whether a reconnect may help.
  */
 import type { Dispatcher } from 'undici';
-import { request } from 'undici';
 import { ConnectError, HttpStatusError, ProtocolError, SsekitError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
-import { applyToken, type TokenPlacement } from './auth.js';
+import type { TokenPlacement } from './auth.js';
+import { discardBody, getFollowingRedirects } from './follow-redirects.js';
 
 /** What to open. */
 export interface StreamRequest {
@@ -39,67 +39,52 @@ export class NoContentError extends SsekitError {
   }
 }
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-// Credentials that never follow a redirect to another origin.
-const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /** Opens the stream or throws a typed error (`ConnectError`, `HttpStatusError`, `ProtocolError`, `NoContentError`). */
 export async function openStream(req: StreamRequest): Promise<OpenedStream> {
-  const origin = req.url.origin;
-  const maxRedirects = req.maxRedirects ?? 5;
-  let url = req.url;
-  for (let redirects = 0; ; redirects++) {
-    const sameOrigin = url.origin === origin;
-    const baseHeaders: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache' };
-    for (const [name, value] of Object.entries(req.headers)) {
-      const lower = name.toLowerCase();
-      if (!sameOrigin && CREDENTIAL_HEADERS.has(lower)) continue;
-      baseHeaders[lower] = value;
-    }
-    if (req.lastEventId !== '') baseHeaders['last-event-id'] = req.lastEventId;
-    const withToken = applyToken(url, baseHeaders, req.token, origin);
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(withToken.url, { method: 'GET', headers: withToken.headers, dispatcher: req.dispatcher, signal: req.signal });
-    } catch (error) {
-      throw connectErrorFor(error, url, req.token);
-    }
-    const { statusCode } = response;
-    if (REDIRECTS.has(statusCode)) {
-      const location = headerValue(response.headers['location']);
-      discardBody(response.body);
-      if (location === undefined) throw new HttpStatusError(statusCode, `server answered ${statusCode} without a Location header: GET ${show(url, req.token)}`);
-      if (redirects >= maxRedirects) {
-        throw new ProtocolError('SSEKIT_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects, last to ${show(new URL(location, url), req.token)}`);
-      }
-      url = new URL(location, url);
-      continue;
-    }
-    if (statusCode === 200) {
-      const contentType = headerValue(response.headers['content-type']);
-      const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
-      if (mediaType !== 'text/event-stream') {
-        discardBody(response.body);
-        throw new ProtocolError('SSEKIT_NOT_EVENT_STREAM', `expected Content-Type text/event-stream, got ${contentType === undefined ? 'none' : `'${contentType}'`}: GET ${show(url, req.token)}`, {
-          hint: 'is this the stream endpoint? an SSE endpoint answers with text/event-stream',
-        });
-      }
-      return { status: statusCode, headers: response.headers, body: response.body, url };
-    }
-    if (statusCode === 204) {
-      discardBody(response.body);
-      throw new NoContentError(url);
-    }
-    const body = await readSmallBody(response.body);
-    throw statusErrorFor(statusCode, response.headers, body, url, req.token);
+  const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache', ...req.headers };
+  if (req.lastEventId !== '') headers['last-event-id'] = req.lastEventId;
+  let opened: { response: Dispatcher.ResponseData; url: URL };
+  try {
+    opened = await getFollowingRedirects({ url: req.url, headers, token: req.token, dispatcher: req.dispatcher, signal: req.signal, maxRedirects: req.maxRedirects });
+  } catch (error) {
+    throw connectErrorFor(error, req.url, req.token);
   }
+  const { response, url } = opened;
+  const { statusCode } = response;
+  if (statusCode === 200) {
+    const contentType = headerValue(response.headers['content-type']);
+    if (!isEventStreamType(contentType)) {
+      discardBody(response.body);
+      throw new ProtocolError('SSEKIT_NOT_EVENT_STREAM', `expected Content-Type text/event-stream, got ${contentType === undefined ? 'none' : `'${contentType}'`}: GET ${show(url, req.token)}`, {
+        hint: 'is this the stream endpoint? an SSE endpoint answers with text/event-stream',
+      });
+    }
+    return { status: statusCode, headers: response.headers, body: response.body, url };
+  }
+  if (statusCode === 204) {
+    discardBody(response.body);
+    throw new NoContentError(url);
+  }
+  const body = await readSmallBody(response.body);
+  throw statusErrorFor(statusCode, response.headers, body, url, req.token);
+}
+
+/** Whether a Content-Type is `text/event-stream` (parameters such as charset ignored). */
+export function isEventStreamType(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'text/event-stream';
+}
+
+/** Statuses worth retrying: 5xx, 408 and 429 (WHATWG retries network errors only; servers under load answer these). */
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
 }
 
 /** Whether a failed attempt may succeed later (WHATWG reconnects on network errors; we add 5xx, 408 and 429). */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof ConnectError) return error.code !== 'SSEKIT_DNS' && error.code !== 'SSEKIT_TLS';
-  if (error instanceof HttpStatusError) return error.status >= 500 || error.status === 408 || error.status === 429;
+  if (error instanceof HttpStatusError) return isRetryableStatus(error.status);
   return false;
 }
 
@@ -116,14 +101,6 @@ export function retryAfterMs(headers: Readonly<Record<string, string | string[] 
 export function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
-
-/** Destroys a body we will not read; undici emits an abort error on destroy, which is expected. */
-export function discardBody(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', ignore);
-  body.destroy();
-}
-
-function ignore(): void {}
 
 function show(url: URL, token: TokenPlacement | undefined): string {
   return redactUrl(url, token?.queryName === undefined ? [] : [token.queryName]);

@@ -10,7 +10,8 @@ import { redactUrl } from '../core/redact.js';
 import { sleep } from '../core/sleep.js';
 import { createFrameParser } from '../stream/parse-frames.js';
 import type { TokenPlacement } from './auth.js';
-import { describeStatus, discardBody, headerValue, isRetryable, NoContentError, openStream } from './open-stream.js';
+import { discardBody } from './follow-redirects.js';
+import { describeStatus, headerValue, isRetryable, NoContentError, openStream } from './open-stream.js';
 import { createReconnectPolicy, type DelaySource } from './reconnect.js';
 
 /** Everything one stream needs; built once by the command. */
