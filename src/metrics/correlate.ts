@@ -6,6 +6,7 @@
  *   the delivered event.
  */
 import { randomBytes } from 'node:crypto';
+import { readJsonPath } from '../core/json-path.js';
 
 /** Marker correlation for one run. */
 export interface MarkerCodec {
@@ -46,16 +47,8 @@ export function createMarkerCodec(runId: string = randomBytes(4).toString('hex')
   };
 }
 
-/**
- * Reads a value at a dotted JSON path (`data.order_id`, `$.items[0].id`, `order_id`); returns
- * it as a string (numbers and strings only), or undefined.
- */
-export function readJsonPath(value: unknown, path: string): string | undefined {
-  const segments = path.replace(/^\$\.?/, '').split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '');
-  let current: unknown = value;
-  for (const segment of segments) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[segment];
-  }
-  return typeof current === 'string' ? current : typeof current === 'number' && Number.isFinite(current) ? String(current) : undefined;
+/** The id at a JSON path (`data.order_id`), as a string: numbers and strings only. */
+export function readIdAt(value: unknown, path: string): string | undefined {
+  const found = readJsonPath(value, path);
+  return typeof found === 'string' ? found : typeof found === 'number' && Number.isFinite(found) ? String(found) : undefined;
 }

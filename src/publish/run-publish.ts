@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import { setMaxListeners } from 'node:events';
 import { ConnectError, type SsekitError } from '../core/errors.js';
 import { sleep } from '../core/sleep.js';
-import { createMarkerCodec, readJsonPath } from '../metrics/correlate.js';
+import { createMarkerCodec, readIdAt } from '../metrics/correlate.js';
 import { createLatencyHistogram, summarizeLatency, type LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
 import type { Producer } from '../producers/producer.js';
 import type { BodyTemplate } from '../producers/template.js';
@@ -150,7 +150,7 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
     }
     const parsed = tryParseJson(data);
     if (!parsed.ok) return;
-    const id = readJsonPath(parsed.value, options.correlation.eventPath);
+    const id = readIdAt(parsed.value, options.correlation.eventPath);
     if (id === undefined) return;
     const seq = seqById.get(id);
     if (seq !== undefined) record(seq, listener, at);
@@ -275,7 +275,7 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
       callHistogram.recordMs(callMs[seq] as number);
       if (options.correlation.kind === 'id') {
         const parsed = tryParseJson(result.responseText ?? '');
-        const id = parsed.ok ? readJsonPath(parsed.value, options.correlation.responsePath) : undefined;
+        const id = parsed.ok ? readIdAt(parsed.value, options.correlation.responsePath) : undefined;
         if (id === undefined) {
           errors[seq] = `no id at '${options.correlation.responsePath}' in the producer's response`;
           producerErrors += 1;
