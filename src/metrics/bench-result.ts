@@ -4,7 +4,7 @@
  * microsecond values, so results can be merged exactly (`ssekit stats merge`) and compared.
  * camelCase; durations in ms unless the name says otherwise. Documented in the README.
  */
-import { decodeLatencyHistogram, type LatencySummary } from './histogram.js';
+import { decodeLatencyHistogram, summaryStatMs, type LatencySummary } from './histogram.js';
 import type { ThresholdFigures } from './thresholds.js';
 
 /** The current schema version. */
@@ -154,29 +154,10 @@ export function thresholdFiguresOf(result: Omit<BenchResult, 'thresholds' | 'end
 
 /** A statistic (`p99`, `p999`, `p75`, `max`, `mean`, `min`) of a histogram block, in ms; NaN without samples. */
 export function latencyStatMs(block: HistogramBlock, stat: string): number {
-  const s = block.summary;
-  switch (stat) {
-    case 'min':
-      return s.minMs;
-    case 'max':
-      return s.maxMs;
-    case 'mean':
-      return s.meanMs;
-    case 'p50':
-      return s.p50Ms;
-    case 'p90':
-      return s.p90Ms;
-    case 'p95':
-      return s.p95Ms;
-    case 'p99':
-      return s.p99Ms;
-    case 'p999':
-      return s.p999Ms;
-    default: {
-      // Other percentiles come from the histogram itself (p75 → 75, p9999 → 99.99).
-      const digits = stat.slice(1);
-      const percentile = Number(digits.length <= 2 ? digits : `${digits.slice(0, 2)}.${digits.slice(2)}`);
-      return s.count === 0 || !Number.isFinite(percentile) ? Number.NaN : decodeLatencyHistogram(block.hdr).percentileMs(percentile);
-    }
-  }
+  const named = summaryStatMs(block.summary, stat);
+  if (named !== undefined) return named;
+  // Other percentiles come from the histogram itself (p75 → 75, p9999 → 99.99).
+  const digits = stat.slice(1);
+  const percentile = Number(digits.length <= 2 ? digits : `${digits.slice(0, 2)}.${digits.slice(2)}`);
+  return block.summary.count === 0 || !Number.isFinite(percentile) ? Number.NaN : decodeLatencyHistogram(block.hdr).percentileMs(percentile);
 }

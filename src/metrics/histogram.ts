@@ -94,3 +94,27 @@ export function summarizeLatency(histogram: LatencyHistogram): LatencySummary {
     meanMs: histogram.meanMs,
   };
 }
+
+/** A named statistic of a summary (`p50` `p90` `p95` `p99` `p999` `min` `max` `mean`), in ms; undefined for other names. */
+export function summaryStatMs(summary: LatencySummary, stat: string): number | undefined {
+  switch (stat) {
+    case 'min':
+      return summary.minMs;
+    case 'max':
+      return summary.maxMs;
+    case 'mean':
+      return summary.meanMs;
+    case 'p50':
+      return summary.p50Ms;
+    case 'p90':
+      return summary.p90Ms;
+    case 'p95':
+      return summary.p95Ms;
+    case 'p99':
+      return summary.p99Ms;
+    case 'p999':
+      return summary.p999Ms;
+    default:
+      return undefined;
+  }
+}

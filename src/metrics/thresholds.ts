@@ -13,7 +13,7 @@ export interface Threshold {
   readonly expression: string;
   /** Canonical figure name, e.g. `latency.p99`, `loss`, `errors`. */
   readonly metric: string;
-  readonly op: '<' | '<=' | '>' | '>=' | '==' | '!=';
+  readonly op: CompareOp;
   /** ms for latencies; a count, or a fraction when `isRatio`. */
   readonly value: number;
   /** `errors<1%`, `loss<0.1%`: compared as a fraction of a total. */
@@ -123,7 +123,11 @@ export function evaluateThresholds(thresholds: readonly Threshold[], figures: Th
   });
 }
 
-function compare(actual: number, op: Threshold['op'], expected: number): boolean {
+/** The comparison operators of thresholds and `stats --expect`. */
+export type CompareOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
+
+/** Whether `actual op expected` holds. */
+export function compare(actual: number, op: CompareOp, expected: number): boolean {
   switch (op) {
     case '<':
       return actual < expected;

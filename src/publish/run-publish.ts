@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { ConnectError, type SsekitError } from '../core/errors.js';
 import { sleep } from '../core/sleep.js';
 import { createMarkerCodec, readIdAt } from '../metrics/correlate.js';
-import { createLatencyHistogram, summarizeLatency, type LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
+import { createLatencyHistogram, summarizeLatency, summaryStatMs, type LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
 import type { Producer } from '../producers/producer.js';
 import type { BodyTemplate } from '../producers/template.js';
 import { tryParseJson } from '../stream/normalize.js';
@@ -323,7 +323,7 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
   const expectedDeliveries = (sent - producerErrors) * listenerCount;
   const lost = expectedDeliveries - delivered;
   const latency = summarizeLatency(histogram);
-  const gateValueMs = gateValue(latency, options.gate);
+  const gateValueMs = summaryStatMs(latency, options.gate) ?? Number.NaN;
   const failures: string[] = [];
   if (!(gateValueMs <= options.targetMs)) {
     failures.push(Number.isNaN(gateValueMs) ? `no deliveries to measure ${options.gate} on` : `${options.gate} ${gateValueMs.toFixed(1)} ms is over the ${options.targetMs} ms target`);
@@ -352,24 +352,6 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
   };
 }
 
-function gateValue(summary: LatencySummary, gate: GateStat): number {
-  switch (gate) {
-    case 'p50':
-      return summary.p50Ms;
-    case 'p90':
-      return summary.p90Ms;
-    case 'p95':
-      return summary.p95Ms;
-    case 'p99':
-      return summary.p99Ms;
-    case 'p999':
-      return summary.p999Ms;
-    case 'max':
-      return summary.maxMs;
-    case 'mean':
-      return summary.meanMs;
-  }
-}
 
 function abortPromise(signal: AbortSignal): Promise<never> {
   return new Promise((_resolve, reject) => {

@@ -4,6 +4,7 @@
  * `sse_connection_duration_seconds:p99<=5`. A figure that is absent fails (a gate on nothing
  * must not pass silently: k6 users were bitten by exactly that).
  */
+import { compare } from '../metrics/thresholds.js';
 import { UsageError } from '../core/errors.js';
 import { selectFigure, type ServerStats } from '../server-stats/read-stats.js';
 
@@ -63,24 +64,6 @@ export function parseExpectation(text: string): Expectation {
   const valueText = text.slice(at + op.length).trim();
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(valueText)) return bad(`'${valueText}' is not a number`);
   return { expression: text.trim(), selector, op, threshold: Number(valueText) };
-}
-
-/** Whether `value op threshold` holds. */
-export function compare(value: number, op: ExpectOp, threshold: number): boolean {
-  switch (op) {
-    case '<':
-      return value < threshold;
-    case '<=':
-      return value <= threshold;
-    case '>':
-      return value > threshold;
-    case '>=':
-      return value >= threshold;
-    case '==':
-      return value === threshold;
-    case '!=':
-      return value !== threshold;
-  }
 }
 
 /** Checks every expectation against one sample. */
