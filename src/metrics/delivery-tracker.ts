@@ -25,6 +25,21 @@ interface EventState {
   isVoid: boolean;
   /** Expected clients that have not had it yet; at 0 the event settles before its timeout. */
   remaining: number;
+  /** performance.now() of the last expected delivery (0: none yet). */
+  lastArrivalAt: number;
+}
+
+/** How one event ended, for per-event reports (`publish` prints a line per event). */
+export interface SettledEvent {
+  readonly seq: number;
+  readonly scheduledAt: number;
+  /** Clients that were expected to get it, and how many did. */
+  readonly expected: number;
+  readonly delivered: number;
+  /** performance.now() of the last expected delivery; NaN when none arrived. */
+  readonly lastArrivalAt: number;
+  /** Its publish failed (nothing was expected). */
+  readonly isVoid: boolean;
 }
 
 /** Totals, read at the end or for progress. */
@@ -52,6 +67,8 @@ export interface DeliveryTracker extends DeliveryCounts {
   onPublishFailed(seq: number): void;
   /** Event data arrived at client `index` at time `at` (performance.now()). */
   onData(index: number, data: string, at: number): void;
+  /** Event `seq` arrived at client `index` (matched some other way, e.g. by a producer's id). */
+  onSeq(index: number, seq: number, at: number): void;
   /** Settles events whose timeout passed (all of them with `isFinal`). */
   sweep(now: number, isFinal?: boolean): void;
   /** Clients open now, and the most ever open at once. */
@@ -70,6 +87,8 @@ export interface DeliveryTrackerOptions {
   readonly histogram: LatencyHistogram;
   /** Per client, 1 when published events are expected there (default: every client). */
   readonly subscribers?: Uint8Array | undefined;
+  /** Called as each event settles (complete, or its timeout passed). */
+  readonly onSettled?: ((event: SettledEvent) => void) | undefined;
 }
 
 /** Creates the tracker. */
@@ -101,7 +120,7 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
       if (subscribers !== undefined && subscribers[i] === 0) expectedEpoch[i] = 0;
       else if (expectedEpoch[i] !== 0) remaining += 1;
     }
-    const state: EventState = { seq, scheduledAt, isOwn, expectedEpoch, delivered: new Uint8Array(n), isVoid: false, remaining };
+    const state: EventState = { seq, scheduledAt, isOwn, expectedEpoch, delivered: new Uint8Array(n), isVoid: false, remaining, lastArrivalAt: 0 };
     events.set(seq, state);
     return state;
   };
@@ -133,24 +152,36 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
     if (state.expectedEpoch[index] !== 0) {
       delivered += 1;
       state.remaining -= 1;
+      if (currentAt > state.lastArrivalAt) state.lastArrivalAt = currentAt;
       if (state.isOwn) histogram.recordMs(currentAt - state.scheduledAt);
     } else recovered += 1;
   };
 
+  const onSettled = options.onSettled;
   const settle = (state: EventState): void => {
     events.delete(state.seq);
-    if (state.isVoid) return;
+    if (state.isVoid) {
+      onSettled?.({ seq: state.seq, scheduledAt: state.scheduledAt, expected: 0, delivered: 0, lastArrivalAt: Number.NaN, isVoid: true });
+      return;
+    }
     const { expectedEpoch, delivered: got } = state;
+    let expected = 0;
+    let arrived = 0;
     for (let i = 0; i < n; i++) {
       const epoch = expectedEpoch[i] as number;
       if (epoch === 0) continue;
       expectedDeliveries += 1;
-      if (got[i] === 1) continue;
+      expected += 1;
+      if (got[i] === 1) {
+        arrived += 1;
+        continue;
+      }
       // Still on the same connection: the server had every chance. Otherwise it was
       // reconnecting, and only a replay (Last-Event-ID) could have brought it.
       if (openEpoch[i] === epoch) lost += 1;
       else missedDuringReconnect += 1;
     }
+    onSettled?.({ seq: state.seq, scheduledAt: state.scheduledAt, expected, delivered: arrived, lastArrivalAt: arrived > 0 ? state.lastArrivalAt : Number.NaN, isVoid: false });
   };
 
   return {
@@ -189,11 +220,17 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
       currentAt = at;
       marker.scan(data, deliver, found);
     },
+    onSeq(index, seq, at) {
+      if (index < 0) return;
+      currentIndex = index;
+      currentAt = at;
+      deliver(seq);
+    },
     sweep(now, isFinal = false) {
       for (const state of events.values()) {
         const due = Number.isNaN(state.scheduledAt) ? Number.POSITIVE_INFINITY : state.scheduledAt + timeoutMs;
         // Complete events settle at once (a late duplicate then counts as late, not duplicated).
-        if (isFinal || now >= due || (state.remaining === 0 && !Number.isNaN(state.scheduledAt))) {
+        if (isFinal || now >= due || state.isVoid || (state.remaining === 0 && !Number.isNaN(state.scheduledAt))) {
           settle(state);
           if (state.seq >= settledBelow) settledBelow = state.seq + 1;
         }

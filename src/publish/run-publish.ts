@@ -10,6 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { ConnectError, type SsekitError } from '../core/errors.js';
 import { sleep } from '../core/sleep.js';
 import { createMarkerCodec, readIdAt } from '../metrics/correlate.js';
+import { createDeliveryTracker, type SettledEvent } from '../metrics/delivery-tracker.js';
 import { createLatencyHistogram, summarizeLatency, summaryStatMs, type LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
 import type { Producer } from '../producers/producer.js';
 import type { BodyTemplate } from '../producers/template.js';
@@ -106,46 +107,22 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
   const histogram = createLatencyHistogram();
   const callHistogram = createLatencyHistogram();
 
-  // Per event: scheduled time, settled flag, deliveries; per (event, listener): seen.
-  const scheduledAt = new Float64Array(count).fill(Number.NaN);
-  const lastArrival = new Float64Array(count);
+  // Completeness and latency are the fleet's tracker (the same as bench): each event is
+  // expected at every watcher open when it was scheduled.
+  const outcomes = new Map<number, SettledEvent>();
+  const tracker = createDeliveryTracker({ clients: listenerCount, marker, timeoutMs: options.timeoutMs, histogram, onSettled: (event) => void outcomes.set(event.seq, event) });
   const callMs = new Float64Array(count).fill(Number.NaN);
-  const deliveredCount = new Uint32Array(count);
-  const seen = new Uint8Array(count * listenerCount);
-  const settled = new Uint8Array(count);
   const ids: string[] = new Array<string>(count).fill('');
   const errors: (string | undefined)[] = new Array<string | undefined>(count).fill(undefined);
   // Id correlation: deliveries can arrive before the POST response; park them by id.
   const seqById = new Map<string, number>();
   const earlyById = new Map<string, { listener: number; at: number }[]>();
-  let delivered = 0;
-  let duplicated = 0;
-  let lateOrUnknown = 0;
   const events: PublishedEvent[] = [];
-
-  const record = (seq: number, listener: number, at: number): void => {
-    if (seq < 0 || seq >= count || Number.isNaN(scheduledAt[seq] as number)) return;
-    const slot = seq * listenerCount + listener;
-    if (seen[slot] === 1) {
-      duplicated += 1;
-      return;
-    }
-    seen[slot] = 1;
-    const latency = at - (scheduledAt[seq] as number);
-    if (settled[seq] === 1 || latency > options.timeoutMs) {
-      lateOrUnknown += 1;
-      return;
-    }
-    histogram.recordMs(latency);
-    delivered += 1;
-    deliveredCount[seq] = (deliveredCount[seq] as number) + 1;
-    if (at > (lastArrival[seq] as number)) lastArrival[seq] = at;
-  };
 
   const onDelivery = (listener: number, data: string): void => {
     const at = performance.now();
     if (options.correlation.kind === 'marker') {
-      marker.scan(data, (seq) => record(seq, listener, at));
+      tracker.onData(listener, data, at);
       return;
     }
     const parsed = tryParseJson(data);
@@ -153,7 +130,7 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
     const id = readIdAt(parsed.value, options.correlation.eventPath);
     if (id === undefined) return;
     const seq = seqById.get(id);
-    if (seq !== undefined) record(seq, listener, at);
+    if (seq !== undefined) tracker.onSeq(listener, seq, at);
     else {
       const parked = earlyById.get(id) ?? [];
       parked.push({ listener, at });
@@ -195,6 +172,8 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
           {
             onEvent: (_type, data) => onDelivery(index, data),
             onStatus(status) {
+              if (status.kind === 'open') tracker.onOpen(index);
+              else if (status.kind === 'reconnecting' || status.kind === 'closed' || status.kind === 'failed' || status.kind === 'stalled') tracker.onClose(index);
               if (status.kind === 'open' && !isOpen) {
                 isOpen = true;
                 openCount += 1;
@@ -231,40 +210,37 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
   const startAt = performance.now();
   let producerErrors = 0;
   let sent = 0;
-  let nextToSettle = 0;
+  let nextToReport = 0;
   const inFlight = new Set<Promise<void>>();
 
-  const settle = (seq: number): void => {
-    settled[seq] = 1;
-    const expected = errors[seq] === undefined ? listenerCount : 0;
-    const got = deliveredCount[seq] as number;
-    const event: PublishedEvent = {
-      seq,
-      id: ids[seq] as string,
-      latencyMs: got > 0 ? (lastArrival[seq] as number) - (scheduledAt[seq] as number) : Number.NaN,
-      callMs: callMs[seq] as number,
-      delivered: got,
-      expected,
-      error: errors[seq],
-    };
-    events.push(event);
-    hooks.onEvent?.(event);
-  };
-  const sweep = (now: number, isFinal: boolean): void => {
-    while (nextToSettle < sent) {
-      const seq = nextToSettle;
-      const due = (scheduledAt[seq] as number) + options.timeoutMs;
-      const isComplete = errors[seq] !== undefined || (deliveredCount[seq] as number) === listenerCount;
-      // Settle in order, so lines come out by sequence number.
-      if (!isComplete && !isFinal && now < due) return;
-      if (!isComplete && Number.isNaN(callMs[seq] as number) && errors[seq] === undefined && !isFinal) return;
-      settle(seq);
-      nextToSettle += 1;
+  // Lines come out in sequence order, once an event is settled and its producer call is back.
+  const report = (): void => {
+    while (nextToReport < sent) {
+      const seq = nextToReport;
+      const outcome = outcomes.get(seq);
+      if (outcome === undefined || Number.isNaN(callMs[seq] as number)) return;
+      outcomes.delete(seq);
+      const event: PublishedEvent = {
+        seq,
+        id: ids[seq] as string,
+        latencyMs: outcome.lastArrivalAt - outcome.scheduledAt,
+        callMs: callMs[seq] as number,
+        delivered: outcome.delivered,
+        expected: outcome.expected,
+        error: errors[seq],
+      };
+      events.push(event);
+      hooks.onEvent?.(event);
+      nextToReport += 1;
     }
+  };
+  const sweep = (isFinal: boolean): void => {
+    tracker.sweep(performance.now(), isFinal);
+    report();
   };
 
   const publishOne = async (seq: number, scheduled: number): Promise<void> => {
-    scheduledAt[seq] = scheduled;
+    tracker.onScheduled(seq, scheduled, true);
     const nonce = marker.markerFor(seq);
     ids[seq] = nonce;
     const body = options.template.render(seq, nonce);
@@ -277,24 +253,27 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
         const parsed = tryParseJson(result.responseText ?? '');
         const id = parsed.ok ? readIdAt(parsed.value, options.correlation.responsePath) : undefined;
         if (id === undefined) {
-          errors[seq] = `no id at '${options.correlation.responsePath}' in the producer's response`;
-          producerErrors += 1;
+          fail(seq, `no id at '${options.correlation.responsePath}' in the producer's response`);
           return;
         }
         ids[seq] = id;
         seqById.set(id, seq);
-        for (const parked of earlyById.get(id) ?? []) record(seq, parked.listener, parked.at);
+        for (const parked of earlyById.get(id) ?? []) tracker.onSeq(parked.listener, seq, parked.at);
         earlyById.delete(id);
       }
     } catch (error) {
       callMs[seq] = performance.now() - before;
-      errors[seq] = error instanceof Error ? error.message : String(error);
-      producerErrors += 1;
+      fail(seq, error instanceof Error ? error.message : String(error));
     }
+  };
+  const fail = (seq: number, message: string): void => {
+    errors[seq] = message;
+    producerErrors += 1;
+    tracker.onPublishFailed(seq);
   };
 
   let interrupted = hooks.signal.aborted;
-  const sweeper = setInterval(() => sweep(performance.now(), false), SWEEP_MS);
+  const sweeper = setInterval(() => sweep(false), SWEEP_MS);
   try {
     for (let seq = 0; seq < count && !interrupted; seq++) {
       const scheduled = startAt + seq * intervalMs;
@@ -309,19 +288,20 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
       inFlight.add(pending);
     }
     await Promise.all(inFlight);
-    // Wait until every event is settled or the last one's timeout passes.
-    while (!interrupted && nextToSettle < sent) {
+    // Wait until every event is reported (settled, or its timeout passed).
+    while (!interrupted && nextToReport < sent) {
       if (!(await sleep(SWEEP_MS, hooks.signal))) interrupted = true;
     }
   } finally {
     clearInterval(sweeper);
-    sweep(performance.now(), true);
+    sweep(true);
     hooks.signal.removeEventListener('abort', onAbort);
     await closeAll();
   }
 
-  const expectedDeliveries = (sent - producerErrors) * listenerCount;
-  const lost = expectedDeliveries - delivered;
+  const { expectedDeliveries, delivered, duplicated } = tracker;
+  // A watcher that was reconnecting still did not get the event: for publish, that is lost too.
+  const lost = tracker.lost + tracker.missedDuringReconnect;
   const latency = summarizeLatency(histogram);
   const gateValueMs = summaryStatMs(latency, options.gate) ?? Number.NaN;
   const failures: string[] = [];
@@ -330,7 +310,6 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
   }
   if (lost > 0) failures.push(`${lost} of ${expectedDeliveries} deliveries lost (not seen within ${options.timeoutMs} ms)`);
   if (producerErrors > 0) failures.push(`${producerErrors} of ${sent} publishes failed`);
-  void lateOrUnknown;
   return {
     endReason: interrupted ? 'interrupted' : failures.length === 0 ? 'passed' : 'failed',
     producer: options.producer.description,
