@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const capacity = await measure('capacity', { clients: STREAMS, durationMs: 3000 });
   const throughput = await measure('throughput', { clients: QUICK ? 200 : 1000, rate: QUICK ? 50 : 100, events: QUICK ? 250 : 1000, durationMs: QUICK ? 5000 : 10000 });
   // Latency on a 2-core machine shared by server and client is noisy: take the median of three runs.
-  const latencyRuns = [];
+  const latencyRuns: { raw: Record<string, number>; ssekit: Record<string, number> }[] = [];
   for (let i = 0; i < (QUICK ? 1 : 3); i++) latencyRuns.push(await measure('latency', { clients: 500, rate: 20, events: QUICK ? 100 : 300, durationMs: QUICK ? 5000 : 15000 }));
   const median = (side: 'raw' | 'ssekit'): Record<string, number> => {
     const sorted = [...latencyRuns].sort((a, b) => (a[side]['p99Ms'] ?? 0) - (b[side]['p99Ms'] ?? 0));
