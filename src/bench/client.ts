@@ -125,8 +125,6 @@ export class BenchClient {
         path: this.path,
         method: 'GET',
         headers: lastEventId === '' ? headers : { ...headers, 'last-event-id': lastEventId },
-        bodyTimeout: 0,
-        headersTimeout: this.shared.connectTimeoutMs,
       },
       attempt,
     );
@@ -227,6 +225,7 @@ export class BenchClient {
       this.retryTimer = undefined;
       this.start();
     }, delayMs);
+    this.retryTimer.unref();
   }
 
   /** Stops for good (end of run), closing the socket. */
@@ -270,6 +269,7 @@ export class BenchClient {
       this.retryTimer = undefined;
       this.start();
     }, delayMs);
+    this.retryTimer.unref();
   }
 
   private ensurePolicy(): ReconnectPolicy {

@@ -54,10 +54,13 @@ export class HttpStatusError extends SsekitError {
   readonly status: number;
   /** The `code` field of a JSON error body (CONTRACTS §5: `{"code":"stream_limit"}`), if any. */
   readonly serverCode: string | undefined;
-  constructor(status: number, message: string, options: SsekitErrorOptions & { serverCode?: string | undefined; code?: string } = {}) {
+  /** The response's `Retry-After`, in ms, if any (a floor for the next reconnect). */
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, message: string, options: SsekitErrorOptions & { serverCode?: string | undefined; retryAfterMs?: number | undefined; code?: string } = {}) {
     super(options.code ?? 'SSEKIT_HTTP_STATUS', ExitCode.refused, message, options);
     this.status = status;
     this.serverCode = options.serverCode;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

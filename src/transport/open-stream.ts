@@ -166,10 +166,7 @@ function statusErrorFor(status: number, headers: Readonly<Record<string, string 
   else if (status === 403) hint = 'the token was accepted but lacks the role or scope for this stream';
   else if (status === 404) hint = 'check the stream path';
   else if (status === 409 && serverCode === 'stream_limit') hint = 'the server limits concurrent streams per user: close another stream or use another user';
-  const retryAfter = retryAfterMs(headers);
-  const error = new HttpStatusError(status, message, { serverCode, hint });
-  if (retryAfter !== undefined) Object.defineProperty(error, 'retryAfterMs', { value: retryAfter, enumerable: false });
-  return error;
+  return new HttpStatusError(status, message, { serverCode, hint, retryAfterMs: retryAfterMs(headers) });
 }
 
 const RETRYABLE_NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);

@@ -177,7 +177,7 @@ export async function runSseConnection(options: SseConnectionOptions, handlers: 
       if (attempt > maxRetries) return end('failed', giveUp(typed, maxRetries));
       reason = typed.code === 'SSEKIT_STALLED' ? 'stalled' : typed instanceof HttpStatusError ? 'status' : 'network';
       detail = typed instanceof HttpStatusError ? describeStatus(typed.status) : typed.message;
-      minimumMs = (typed as { retryAfterMs?: number }).retryAfterMs;
+      minimumMs = typed instanceof HttpStatusError ? typed.retryAfterMs : undefined;
     }
     const { delayMs, source } = policy.nextDelay(minimumMs);
     onStatus({ kind: 'reconnecting', delayMs, attempt: attempt + 1, reason, detail, source });

@@ -3,7 +3,7 @@
  * → a sink (pretty or NDJSON). Exit code from how it ended.
  */
 import type { Command } from 'commander';
-import { ExitCode, InterruptedError } from '../../core/errors.js';
+import { ExitCode, InterruptedError, SsekitError } from '../../core/errors.js';
 import { parseByteSize, parseDuration } from '../../core/duration.js';
 import { redactText, redactUrl } from '../../core/redact.js';
 import { runListen, type ListenOptions, type ListenStream } from '../../listen/run-listen.js';
@@ -114,9 +114,8 @@ async function listen(urls: readonly string[], flags: ListenFlags, ctx: CliConte
     if (first !== undefined) {
       // Several streams: each failure was shown as it happened; the first one decides the exit code.
       if (isMulti && result.errors.length > 1) ctx.stderr.write(`ssekit: ${result.errors.length} of ${streams.length} streams failed\n`);
-      const error = first.error;
-      if (isMulti) Object.defineProperty(error, 'message', { value: `[${first.stream.tag}] ${error.message}` });
-      throw error;
+      const { error } = first;
+      throw isMulti ? new SsekitError(error.code, error.exitCode, `[${first.stream.tag}] ${error.message}`, { hint: error.hint, cause: error }) : error;
     }
     return ExitCode.ok;
   } finally {
