@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { Client, type Dispatcher, buildConnector } from 'undici';
 import { ProtocolError } from '../core/errors.js';
 import { createFrameParser, type FrameParser } from '../stream/parse-frames.js';
-import { headerValue, isEventStreamType, isRetryableStatus } from '../transport/open-stream.js';
+import { connectErrorFor, describeStatus, headerValue, isEventStreamType, isRetryableStatus } from '../transport/open-stream.js';
 import { clampServerDelay, createReconnectPolicy, type ReconnectPolicy } from '../transport/reconnect.js';
 import type { FleetStats } from './fleet-stats.js';
 
@@ -137,14 +137,16 @@ export class BenchClient {
       attempt.isDone = true;
       controller.abort(new Error('rejected'));
       if (statusCode === 200) {
-        stats.countError('protocol');
+        stats.countError('protocol', `Content-Type ${headerValue(headers['content-type']) ?? 'none'}, not text/event-stream`);
+        stats.refusedClients += 1;
         void this.stop();
       } else if (isRetryableStatus(statusCode)) {
-        stats.countError('status-5xx');
+        stats.countError('status-5xx', describeStatus(statusCode));
         this.scheduleReconnect('status');
       } else {
         // 204, 401, 403, 404, 409 …: the server said no; retrying would hammer it.
-        stats.countError(statusCode === 204 ? 'status-204' : 'status-4xx');
+        stats.countError(statusCode === 204 ? 'status-204' : 'status-4xx', describeStatus(statusCode));
+        stats.refusedClients += 1;
         void this.stop();
       }
       return;
@@ -201,7 +203,7 @@ export class BenchClient {
     const wasOpen = this.state === STATE_OPEN;
     this.connectionClosed();
     if (this.state === STATE_STOPPED) return;
-    if (error !== undefined) this.shared.stats.countError(wasOpen ? 'reset' : 'connect');
+    if (error !== undefined) this.shared.stats.countError(wasOpen ? 'reset' : 'connect', connectErrorFor(error, new URL(this.path, this.shared.origin)).message);
     this.scheduleReconnect(error === undefined ? 'server-closed' : 'network');
   }
 

@@ -15,7 +15,12 @@ export interface FleetStats {
   readonly errors: Map<string, number>;
   readonly reconnects: Map<string, number>;
   countStatus(status: number): void;
-  countError(kind: string): void;
+  /** Counts an error; the first `detail` of each kind is kept for the report. */
+  countError(kind: string, detail?: string): void;
+  /** One example per error kind (`status-4xx` → `401 Unauthorized`). */
+  readonly errorExamples: Map<string, string>;
+  /** Clients that stopped for good (the server refused them). */
+  refusedClients: number;
   countReconnect(cause: string): void;
   readonly errorTotal: number;
   readonly reconnectTotal: number;
@@ -26,6 +31,7 @@ export function createFleetStats(): FleetStats {
   const statuses = new Map<number, number>();
   const errors = new Map<string, number>();
   const reconnects = new Map<string, number>();
+  const errorExamples = new Map<string, string>();
   let errorTotal = 0;
   let reconnectTotal = 0;
   return {
@@ -40,10 +46,13 @@ export function createFleetStats(): FleetStats {
     countStatus(status) {
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
     },
-    countError(kind) {
+    countError(kind, detail) {
       errorTotal += 1;
       errors.set(kind, (errors.get(kind) ?? 0) + 1);
+      if (detail !== undefined && !errorExamples.has(kind)) errorExamples.set(kind, detail);
     },
+    errorExamples,
+    refusedClients: 0,
     countReconnect(cause) {
       reconnectTotal += 1;
       reconnects.set(cause, (reconnects.get(cause) ?? 0) + 1);

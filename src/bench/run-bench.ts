@@ -7,7 +7,7 @@
 import { buildConnector, type Dispatcher } from 'undici';
 import { rootCertificates } from 'node:tls';
 import { randomBytes } from 'node:crypto';
-import { UsageError } from '../core/errors.js';
+import { ConnectError, HttpStatusError, ProtocolError, UsageError, type SsekitError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import { settleOrAbort, sleep } from '../core/sleep.js';
 import { createMarkerCodec } from '../metrics/correlate.js';
@@ -17,7 +17,7 @@ import { evaluateThresholds, parseThreshold } from '../metrics/thresholds.js';
 import type { Producer } from '../producers/producer.js';
 import { compileTemplate } from '../producers/template.js';
 import { BenchClient, type ClientShared } from './client.js';
-import { createFleetStats, mapToRecord } from './fleet-stats.js';
+import { createFleetStats, mapToRecord, type FleetStats } from './fleet-stats.js';
 import { credentialsFor } from './identities.js';
 import { createLeakSampler, type ReadServerCount } from './leak.js';
 import { RESULT_SCHEMA_VERSION, thresholdFiguresOf, type BenchResult, type HistogramBlock } from '../metrics/bench-result.js';
@@ -215,9 +215,11 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
     // Events are expected at the clients open when they are scheduled: let the fleet finish
     // connecting first (clients refused for good never open, so this is bounded).
     const openDeadline = performance.now() + plan.connectTimeoutMs;
-    while (!interrupted && tracker.openCount < n && performance.now() < openDeadline) {
+    while (!interrupted && tracker.openCount + stats.refusedClients < n && performance.now() < openDeadline) {
       if (!(await sleep(20, hooks.signal))) interrupted = true;
     }
+    // Not one stream: there is nothing to measure, and the reason is the answer.
+    if (!interrupted && n > 0 && tracker.openCount === 0) throw noStreamError(stats, n);
     // Shards publish one schedule between them: start it at the same wall-clock instant in
     // every shard (`startAt`, or the next whole 2 s), so each can expect the others' events.
     if (shard !== undefined && !interrupted) {
@@ -420,3 +422,12 @@ function block(histogram: LatencyHistogram): HistogramBlock {
   return { summary: summarizeLatency(histogram), hdr: histogram.encode() };
 }
 
+/** Why not a single client could open its stream, as the typed error the CLI reports. */
+function noStreamError(stats: FleetStats, clients: number): SsekitError {
+  const example = (kind: string): string => stats.errorExamples.get(kind) ?? kind;
+  if (stats.errors.has('status-4xx')) return new HttpStatusError(0, `every client was refused: ${example('status-4xx')} (${clients} clients)`, { hint: 'check the token, the claims (role, ids) and the stream path' });
+  if (stats.errors.has('protocol')) return new ProtocolError('SSEKIT_NOT_EVENT_STREAM', `the target is not an SSE stream: ${example('protocol')}`, { hint: 'is this the stream endpoint?' });
+  if (stats.errors.has('status-204')) return new HttpStatusError(204, 'the server answered 204 No Content to every client: there is no stream to measure');
+  if (stats.errors.has('status-5xx')) return new ConnectError(`the server keeps failing: ${example('status-5xx')}`);
+  return new ConnectError(`no client could open its stream: ${stats.errors.has('connect') ? example('connect') : 'no answer in time'}`, { hint: 'is the server running? check --target and the stream path' });
+}

@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
+import { parseThreshold } from '../metrics/thresholds.js';
 
 /** How a churning client leaves and comes back. */
 export type ChurnMode = 'graceful' | 'abrupt' | 'token-rotation' | 'duplicate';
@@ -120,13 +121,14 @@ export async function readScenarioFile(path: string): Promise<{ raw: Record<stri
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`scenario: cannot read ${path}`, { cause: error });
+    throw new UsageError(`scenario: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
   let raw: unknown;
   try {
-    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    // logLevel 'error': YAML warnings would otherwise go to stderr as raw code frames.
+    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { logLevel: 'error', prettyErrors: false });
   } catch (error) {
-    const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const detail = error instanceof Error ? (error.message.split('\n')[0] ?? '').replace(/:\s*$/, '') : String(error);
     throw new UsageError(`${basename(path)}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${detail}`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${basename(path)}: the scenario must be a mapping of fields`);
@@ -307,7 +309,16 @@ export function buildPlan(raw: Readonly<Record<string, unknown>>, overrides: Pla
   if (overrides.thresholds !== undefined && overrides.thresholds.length > 0) thresholds = [...overrides.thresholds];
   else if (raw['thresholds'] !== undefined) {
     if (!Array.isArray(raw['thresholds']) || raw['thresholds'].some((t) => typeof t !== 'string')) at('thresholds', "must be a list of expressions such as 'p99<500ms'");
-    else thresholds = raw['thresholds'] as string[];
+    else {
+      thresholds = raw['thresholds'] as string[];
+      thresholds.forEach((expression, i) => {
+        try {
+          parseThreshold(expression, `thresholds[${i}] '${expression}'`);
+        } catch (error) {
+          problems.push(`${source}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      });
+    }
   }
 
   const leak = mapping(raw['leak'], 'leak');

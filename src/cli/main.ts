@@ -42,6 +42,9 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   let exitCode: number = ExitCode.ok;
   let isDebug = argv.includes('--debug');
+  // Progress and status lines are a courtesy: a closed stderr must not end a run before its
+  // results are written.
+  process.stderr.on('error', () => undefined);
   // A reader that goes away (`ssekit listen ... | head -3`) is a normal way to stop: end quietly.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') {

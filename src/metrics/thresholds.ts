@@ -33,11 +33,11 @@ const COUNTS = new Set(['loss', 'lost', 'leaks', 'leaked', 'errors', 'duplicates
 const GROUPS: Readonly<Record<string, 'latency' | 'connect' | 'firstEvent'>> = { latency: 'latency', delivery: 'latency', connect: 'connect', firstevent: 'firstEvent', first_event: 'firstEvent' };
 const THRESHOLD_RE = /^\s*([A-Za-z_][\w.]*(?:\(\s*\d+(?:\.\d+)?\s*\))?)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*([a-zµ%]*)\s*$/i;
 
-/** Parses one threshold; `UsageError` with the accepted forms when it cannot. */
-export function parseThreshold(expression: string): Threshold {
+/** Parses one threshold; `UsageError` with the accepted forms when it cannot. `where` names its origin in messages. */
+export function parseThreshold(expression: string, where = `--threshold '${expression}'`): Threshold {
   const match = THRESHOLD_RE.exec(expression);
   const fail = (why: string): never => {
-    throw new UsageError(`--threshold '${expression}': ${why}`, { hint: "e.g. 'p99<500ms', 'p(95)<1s', 'loss==0', 'leaks==0', 'errors<1%', 'connect.p95<1s'" });
+    throw new UsageError(`${where}: ${why}`, { hint: "e.g. 'p99<500ms', 'p(95)<1s', 'loss==0', 'leaks==0', 'errors<1%', 'connect.p95<1s'" });
   };
   if (match === null) return fail('not of the form <figure><op><value>');
   const [, rawFigure = '', op = '<', number = '0', unit = ''] = match;

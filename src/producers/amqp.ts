@@ -16,7 +16,9 @@ type ConfirmChannel = Awaited<ReturnType<Connection['createConfirmChannel']>>;
 export function createAmqpProducer(url: URL, options: ProducerOptions): Producer {
   const exchange = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (exchange === '') throw new UsageError(`producer: ${redactUrl(url)} names no exchange`, { hint: 'e.g. amqp://guest:guest@127.0.0.1:5672/crm.domain?routingKey=deal.created' });
-  const routingKey = url.searchParams.get('routingKey') ?? url.searchParams.get('routing_key') ?? '';
+  const routingKey = url.searchParams.get('routingKey') ?? url.searchParams.get('routing_key');
+  // The seed 004 gateway routes by key (the event type): an empty one is a mistake, not a choice.
+  if (routingKey === null || routingKey === '') throw new UsageError(`producer: ${redactUrl(url)} names no routing key`, { hint: 'add ?routingKey=<key>, e.g. ?routingKey=deal.created' });
   const vhost = url.searchParams.get('vhost') ?? '/';
   const connectUrl = new URL(url.href);
   connectUrl.pathname = vhost === '/' ? '' : `/${encodeURIComponent(vhost)}`;

@@ -1,5 +1,7 @@
 /** HTTP producer: POSTs the body (seed 000: `POST /orders` creates an order and broadcasts it). */
+import { connect } from 'node:net';
 import { request } from 'undici';
+import { formatDuration } from '../core/duration.js';
 import { ProducerError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import { applyToken } from '../transport/auth.js';
@@ -18,7 +20,23 @@ export function createHttpProducer(url: URL, options: ProducerOptions): Producer
   return {
     kind: 'http',
     description,
-    async open() {},
+    // A run must not start against a producer nobody listens on (exit 3, not 99 later): a TCP
+    // connect is the check, with no request the backend would act on.
+    async open() {
+      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port, timeout: options.timeoutMs ?? 10_000 });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve();
+        });
+        socket.once('timeout', () => {
+          socket.destroy();
+          reject(new ProducerError(`cannot connect to the producer: no answer within ${formatDuration(options.timeoutMs ?? 10_000)}: ${description}`, { code: 'SSEKIT_PRODUCER_UNREACHABLE', isUnreachable: true }));
+        });
+        socket.once('error', (error) => reject(new ProducerError(`cannot connect to the producer: ${connectErrorFor(error, url, options.token).message}`, { code: 'SSEKIT_PRODUCER_UNREACHABLE', isUnreachable: true, cause: error })));
+      });
+    },
     async publish(body) {
       let response;
       try {
@@ -30,8 +48,9 @@ export function createHttpProducer(url: URL, options: ProducerOptions): Producer
           signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
         });
       } catch (error) {
-        const connectError = connectErrorFor(error, url, options.token);
-        throw new ProducerError(`producer failed: ${connectError.message}`, { code: 'SSEKIT_PRODUCER_UNREACHABLE', isUnreachable: true, cause: error });
+        const isTimeout = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+        const detail = isTimeout ? `no answer within ${formatDuration(options.timeoutMs ?? 10_000)}: ${description}` : connectErrorFor(error, url, options.token).message;
+        throw new ProducerError(`producer failed: ${detail}`, { code: 'SSEKIT_PRODUCER_UNREACHABLE', isUnreachable: true, cause: error });
       }
       let text = '';
       let size = 0;

@@ -53,7 +53,7 @@ export function renderBenchReport(result: BenchResult, options: { useColor: bool
   lines.push('', chalk.bold('thresholds'));
   if (result.thresholds.length === 0) lines.push('  none');
   for (const t of result.thresholds) {
-    const value = t.value === null ? (t.reason ?? 'no value') : t.metric.includes('.') ? ms(t.value) : Number.isInteger(t.value) ? String(t.value) : `${(t.value * 100).toFixed(2)}%`;
+    const value = t.value === null ? (t.reason ?? 'no value') : formatThresholdValue(t);
     lines.push(`  ${t.passed ? chalk.green('✓') : chalk.red('✗')} ${t.expression.padEnd(18)} ${chalk.gray(value)}`);
   }
   const verdict = result.endReason === 'passed' ? chalk.green('PASSED') : result.endReason === 'interrupted' ? chalk.yellow('INTERRUPTED (partial results)') : chalk.red('FAILED');
@@ -98,4 +98,12 @@ export function drawDistribution(block: HistogramBlock, chalk: ChalkInstance, ba
     const length = maxTo <= 0 ? 0 : Math.max(1, Math.round((b.toMs / maxTo) * barWidth));
     return `  ${b.label.padEnd(12)} ${chalk.cyan('█'.repeat(length))} ${formatDuration(b.toMs)}`;
   });
+}
+
+/** A threshold's value as its expression reads: a duration, a percentage (`errors<1%`), or a count. */
+export function formatThresholdValue(t: { readonly expression: string; readonly metric: string; readonly value: number | null }): string {
+  if (t.value === null) return 'n/a';
+  if (t.metric.includes('.')) return formatDuration(t.value);
+  if (t.expression.includes('%')) return `${(t.value * 100).toFixed(2)}%`;
+  return String(t.value);
 }

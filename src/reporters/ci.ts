@@ -1,16 +1,12 @@
 /** CI outputs for a bench result: JUnit XML (one test case per threshold) and a Markdown job summary. */
 import type { BenchResult } from '../metrics/bench-result.js';
 import { formatDuration } from '../core/duration.js';
+import { formatThresholdValue } from './bench-text.js';
 
 function xml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-function show(metric: string, value: number | null): string {
-  if (value === null) return 'n/a';
-  if (metric.includes('.')) return formatDuration(value);
-  return Number.isInteger(value) ? String(value) : `${(value * 100).toFixed(2)}%`;
-}
 
 /** JUnit XML: a suite per run, a case per threshold (failures carry the value). */
 export function renderJunit(result: BenchResult): string {
@@ -18,7 +14,7 @@ export function renderJunit(result: BenchResult): string {
   const cases = result.thresholds.map((t) => {
     const name = xml(t.expression);
     if (t.passed) return `    <testcase classname="ssekit.bench.${xml(result.scenario.name)}" name="${name}"/>`;
-    const message = xml(t.reason ?? `value ${show(t.metric, t.value)}`);
+    const message = xml(t.reason ?? `value ${formatThresholdValue(t)}`);
     return `    <testcase classname="ssekit.bench.${xml(result.scenario.name)}" name="${name}">\n      <failure message="${message}">${message}</failure>\n    </testcase>`;
   });
   const seconds = (result.durationMs / 1000).toFixed(3);
@@ -45,7 +41,7 @@ export function renderSummaryMarkdown(result: BenchResult): string {
     '',
     '| threshold | value | |',
     '|---|---|---|',
-    ...result.thresholds.map((t) => `| \`${t.expression}\` | ${t.value === null ? (t.reason ?? 'n/a') : show(t.metric, t.value)} | ${t.passed ? '✅' : '❌'} |`),
+    ...result.thresholds.map((t) => `| \`${t.expression}\` | ${t.value === null ? (t.reason ?? 'n/a') : formatThresholdValue(t)} | ${t.passed ? '✅' : '❌'} |`),
     '',
   ].join('\n');
 }

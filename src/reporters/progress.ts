@@ -21,8 +21,10 @@ export function formatProgress(p: BenchProgress): string {
 }
 
 /** Creates the reporter for a stream (stderr). `isTTY` picks the spinner. */
-export function createProgressReporter(stream: NodeJS.WritableStream, options: { isTTY: boolean; intervalMs?: number }): ProgressReporter {
-  if (options.isTTY) {
+export function createProgressReporter(stream: NodeJS.WritableStream & { columns?: number }, options: { isTTY: boolean; intervalMs?: number }): ProgressReporter {
+  // A terminal that reports no width (docker -t, some CI runners) would make the spinner
+  // redraw for ever: plain lines there.
+  if (options.isTTY && (stream.columns ?? 0) > 0) {
     const spinner: Ora = ora({ stream, text: 'starting', discardStdin: false }).start();
     return {
       onProgress(progress) {

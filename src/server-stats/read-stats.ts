@@ -9,7 +9,7 @@ import { ConnectError, HttpStatusError, InterruptedError, ProtocolError, SsekitE
 import { redactUrl } from '../core/redact.js';
 import type { TokenPlacement } from '../transport/auth.js';
 import { discardBody, getFollowingRedirects } from '../transport/follow-redirects.js';
-import { connectErrorFor, describeStatus, headerValue } from '../transport/open-stream.js';
+import { connectErrorFor, describeStatus, headerValue, isEventStreamType } from '../transport/open-stream.js';
 import { jsonFigures, parseJsonText, selectJsonPath } from './json-stats.js';
 import { estimateQuantile, familyNameOf, parsePrometheusText, parsePrometheusValue, sumBuckets } from './prometheus.js';
 import { parseStatusPage } from './status-page.js';
@@ -116,6 +116,11 @@ export async function fetchServerStats(url: URL, options: FetchServerStatsOption
     return failed(error, url);
   }
   const { response, url: answered } = opened;
+  if (isEventStreamType(headerValue(response.headers['content-type']))) {
+    // A stream never ends: waiting for its "body" would only time out.
+    discardBody(response.body);
+    throw new ProtocolError('SSEKIT_STATS_IS_STREAM', `this is an SSE stream, not a stats endpoint: GET ${show(answered)}`, { hint: 'point ssekit stats at /metrics or a JSON stats URL; tail streams with ssekit listen' });
+  }
   let body: string;
   try {
     body = await readBody(response.body, answered, show);

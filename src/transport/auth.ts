@@ -38,9 +38,11 @@ export async function mintJwt(options: MintJwtOptions): Promise<string> {
   if (options.privateKeyPem !== undefined) {
     ({ key, alg } = importPrivateKey(options.privateKeyPem));
   } else {
+    if (options.secret === '') throw new UsageError('--jwt-secret must not be empty', { hint: 'is the variable holding it set? (ssekit serve prints its dev secret at start)' });
     key = new TextEncoder().encode(options.secret ?? DEV_JWT_SECRET);
     alg = 'HS256';
   }
+  if (options.ttlMs !== undefined && options.ttlMs < 1000) throw new UsageError('--ttl must be at least 1s');
   const jwt = new SignJWT(claims).setProtectedHeader({ alg, typ: 'JWT' }).setIssuedAt(nowSeconds).setExpirationTime(nowSeconds + ttlSeconds);
   if (typeof claims['sub'] === 'string') jwt.setSubject(claims['sub']);
   return jwt.sign(key);

@@ -162,7 +162,7 @@ function statusErrorFor(status: number, headers: Readonly<Record<string, string 
   const codePart = serverCode === undefined ? '' : ` (${JSON.stringify(serverCode)})`;
   const message = `server answered ${describeStatus(status)}${codePart}: GET ${show(url, token)}`;
   let hint: string | undefined;
-  if (status === 401) hint = 'check the token: --token, SSEKIT_TOKEN, --token-file, or mint one with --jwt-secret';
+  if (status === 401) hint = "check the token: --token, SSEKIT_TOKEN, --token-file, or mint one with --jwt-secret (ssekit serve's dev secret is ssekit-dev-secret-change-me)";
   else if (status === 403) hint = 'the token was accepted but lacks the role or scope for this stream';
   else if (status === 404) hint = 'check the stream path';
   else if (status === 409 && serverCode === 'stream_limit') hint = 'the server limits concurrent streams per user: close another stream or use another user';

@@ -3,7 +3,7 @@
  * → a sink (pretty or NDJSON). Exit code from how it ended.
  */
 import type { Command } from 'commander';
-import { ExitCode, InterruptedError, SsekitError } from '../../core/errors.js';
+import { ExitCode, InterruptedError, SsekitError, UsageError } from '../../core/errors.js';
 import { parseByteSize, parseDuration } from '../../core/duration.js';
 import { redactText, redactUrl } from '../../core/redact.js';
 import { runListen, type ListenOptions, type ListenStream } from '../../listen/run-listen.js';
@@ -62,7 +62,7 @@ export function registerListenCommand(program: Command, run: RunCommand): void {
       'after',
       `
 Examples:
-  $ ssekit listen http://127.0.0.1:8787/api/admin/events --jwt-secret dev --role admin --sub 1
+  $ ssekit listen http://127.0.0.1:8787/api/admin/events --jwt-secret ssekit-dev-secret-change-me --role admin --sub 1
   $ SSEKIT_TOKEN=... ssekit listen https://api.example.com/api/v1/streams/deals https://api.example.com/api/v1/streams/tasks
   $ ssekit listen http://127.0.0.1:8787/admin/orders/sse --json --event 'order_*' | jq .json`,
     )
@@ -83,11 +83,11 @@ async function listen(urls: readonly string[], flags: ListenFlags, ctx: CliConte
     maxRetries: parseCount(flags.maxRetries, '--max-retries', { allowZero: true }),
     retryInitialMs: parseDuration(flags.retryInitial, '--retry-initial'),
     retryMaxMs: parseDuration(flags.retryMax, '--retry-max'),
-    heartbeatTimeoutMs: flags.heartbeatTimeout === undefined ? undefined : parseDuration(flags.heartbeatTimeout, '--heartbeat-timeout'),
+    heartbeatTimeoutMs: flags.heartbeatTimeout === undefined ? undefined : positiveDuration(flags.heartbeatTimeout, '--heartbeat-timeout'),
     eventGlobs: flags.event ?? [],
     grep: flags.grep,
     maxEvents: flags.maxEvents === undefined ? undefined : parseCount(flags.maxEvents, '--max-events'),
-    maxTimeMs: flags.maxTime === undefined ? undefined : parseDuration(flags.maxTime, '--max-time'),
+    maxTimeMs: flags.maxTime === undefined ? undefined : positiveDuration(flags.maxTime, '--max-time'),
     untilType: flags.until,
     isHeartbeatHidden: flags.json !== true && flags.heartbeats !== true,
     dispatcher: createStreamAgent({ connectTimeoutMs: http.connectTimeoutMs, extraCaPem: http.extraCaPem, isInsecure: http.isInsecure }),
@@ -137,4 +137,10 @@ function buildStreams(texts: readonly string[], urls: readonly URL[], token: Tok
       token,
     };
   });
+}
+
+function positiveDuration(text: string, what: string): number {
+  const ms = parseDuration(text, what);
+  if (ms <= 0) throw new UsageError(`${what} must be longer than 0`);
+  return ms;
 }

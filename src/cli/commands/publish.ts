@@ -76,7 +76,7 @@ Correlation: put {{nonce}} in the body (the default bodies do) and ssekit finds 
 delivered event's data; or use --id-from/--id-path when the producer returns an id.
 
 Examples:
-  $ ssekit publish http://127.0.0.1:8787/orders --role admin --sub 1 --jwt-secret dev \\
+  $ ssekit publish http://127.0.0.1:8787/orders --role admin --sub 1 --jwt-secret ssekit-dev-secret-change-me \\
       --watch http://127.0.0.1:8787/api/admin/events --count 20 --rate 5
   $ ssekit publish redis://127.0.0.1:6379/admin:events --watch http://127.0.0.1:8787/api/admin/events --token "$T"
   $ ssekit publish http://127.0.0.1:8787/orders --id-from order_id --id-path data.order_id --watch ... --gate max --target 1s`,
@@ -92,6 +92,12 @@ async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext
   const producerKind = producerKindOf(producerUrl);
   const bodyText = flags.data === undefined ? DEFAULT_BODIES[producerKind] : await readBody(flags.data);
   const template = compileTemplate(bodyText);
+  // Bodies go out as JSON (application/json, or a JSON message): catch a typo before publishing anything.
+  try {
+    JSON.parse(template.render(0, 'ssk_check_0_'));
+  } catch (error) {
+    throw new UsageError(`--data is not valid JSON once its placeholders are filled: ${error instanceof Error ? error.message : String(error)}`, { hint: `e.g. --data '{"pickup_address":"{{nonce}}"}'` });
+  }
   if ((flags.idFrom === undefined) !== (flags.idPath === undefined)) throw new UsageError('--id-from and --id-path go together');
   const correlation: Correlation = flags.idFrom !== undefined && flags.idPath !== undefined ? { kind: 'id', responsePath: flags.idFrom, eventPath: flags.idPath } : { kind: 'marker' };
   if (correlation.kind === 'marker' && !template.hasNonce) {
@@ -101,6 +107,7 @@ async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext
   const rate = Number(flags.rate);
   if (!Number.isFinite(rate) || rate <= 0) throw new UsageError(`--rate: '${flags.rate}' must be a positive number`);
   const timeoutMs = parseDuration(flags.timeout, '--timeout');
+  if (timeoutMs <= 0) throw new UsageError('--timeout must be longer than 0');
   const count = parseCount(flags.count, '--count');
   const listenersPerStream = parseCount(flags.listeners, '--listeners');
   const targetMs = parseDuration(flags.target, '--target');
@@ -148,6 +155,6 @@ async function readBody(data: string): Promise<string> {
   try {
     return await readFile(data.slice(1), 'utf8');
   } catch (error) {
-    throw new UsageError(`--data: cannot read ${data.slice(1)}`, { cause: error });
+    throw new UsageError(`--data: cannot read ${data.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
 }

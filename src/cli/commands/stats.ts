@@ -185,5 +185,6 @@ async function merge(files: readonly string[], flags: { out?: string }, ctx: Cli
     const p99 = Number.isNaN(l.p99Ms) ? 'no samples' : `${l.p99Ms} ms`;
     ctx.stderr.write(`merged ${inputs.length} shard${inputs.length === 1 ? '' : 's'} of ${result.scenario.name} (run ${result.runId}) → ${flags.out}: ${l.count} latency samples, p99 ${p99}, lost ${result.events.lost}, ${result.endReason}\n`);
   }
-  return ExitCode.ok;
+  // The merged run is judged like a run: CI can gate on the merge (exit 99, as bench).
+  return result.endReason === 'failed' ? ExitCode.gateFailed : ExitCode.ok;
 }
