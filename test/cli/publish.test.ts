@@ -115,3 +115,28 @@ describe('publish with the Redis producer (seed 000: PUBLISH admin:events)', () 
     expect(run.stderr).toMatch(/^ssekit: cannot connect to Redis/m);
   });
 });
+
+describe('publish with the AMQP producer (seed 004: the gateway relays RabbitMQ)', () => {
+  it('delivers a crm.domain publish to the deals stream through serve --amqp', async (context) => {
+    const amqpUrl = await requireBroker('amqp', context);
+    const server = await startTestServer({ profiles: ['gateway'], amqpUrl });
+    const run = await runCli([
+      'publish', `${amqpUrl}/crm.domain?routingKey=deal.created`,
+      '--jwt-secret', DEV_JWT_SECRET, '--sub', 'amqp-user', '--role', 'manager',
+      '--watch', `${server.url}/api/v1/streams/deals`, '--count', '5', '--rate', '20', '--json',
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { producer: string; delivered: number; lost: number };
+    expect(result.producer).toMatch(/^publish to exchange crm\.domain \(routing key "deal\.created"\)/);
+    expect(result.producer).not.toContain('guest:guest');
+    expect(result).toMatchObject({ delivered: 5, lost: 0 });
+  });
+
+  it('exits 3 when RabbitMQ cannot be reached', async () => {
+    const server = await startTestServer({ profiles: ['admin-orders'] });
+    const run = await runCli(['publish', 'amqp://guest:guest@127.0.0.1:1/crm.domain?routingKey=deal.created', ...AUTH, '--watch', `${server.url}/api/admin/events`, '--connect-timeout', '2s']);
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toMatch(/^ssekit: cannot connect to AMQP/m);
+    expect(run.stderr).not.toContain('guest:guest');
+  });
+});

@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   } else if (mode === 'throughput' || mode === 'latency') {
     const before = events;
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await publishAt(origin, token, args.rate ?? 1, args.events ?? 0, (seq) => `{"pickup_address":"raw-${seq}-","delivery_address":"x","boxes_count":1}`, (seq, scheduledAt) => {
       sentAt[seq] = scheduledAt;
     });
@@ -91,6 +92,8 @@ async function main(): Promise<void> {
     const deadline = performance.now() + 5000;
     while (events - before < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     void started;
+    const cpu = process.cpuUsage(cpuBefore);
+    result['cpuUsPerDelivery'] = (cpu.user + cpu.system) / Math.max(1, events - before);
     result['deliveries'] = events - before;
     result['deliveriesPerSecond'] = (events - before) / ((args.events ?? 0) / (args.rate ?? 1));
     if (mode === 'latency') Object.assign(result, collect(latencies));

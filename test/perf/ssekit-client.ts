@@ -34,6 +34,9 @@ async function main(): Promise<void> {
   let heapPerStreamBytes = Number.NaN;
   let openAtMeasure = 0;
   const gc = (globalThis as { gc?: () => void }).gc;
+  // CPU spent while events flow (steady phase and drain), not in ramp-up or settling.
+  let cpuAtSteady: NodeJS.CpuUsage | undefined;
+  let cpuAtSettle: NodeJS.CpuUsage | undefined;
   const result = await runBench(
     {
       plan,
@@ -44,6 +47,8 @@ async function main(): Promise<void> {
     {
       signal: new AbortController().signal,
       onProgress(progress) {
+        if (progress.phase === 'steady' && cpuAtSteady === undefined) cpuAtSteady = process.cpuUsage();
+        if (progress.phase === 'settling' && cpuAtSettle === undefined && cpuAtSteady !== undefined) cpuAtSettle = process.cpuUsage(cpuAtSteady);
         if (mode === 'capacity' && Number.isNaN(heapPerStreamBytes) && progress.phase === 'steady' && progress.open === progress.planned) {
           gc?.();
           gc?.();
@@ -60,6 +65,7 @@ async function main(): Promise<void> {
   }
   if (mode === 'throughput' || mode === 'latency') {
     out['deliveries'] = result.events.delivered;
+    out['cpuUsPerDelivery'] = cpuAtSettle === undefined ? null : (cpuAtSettle.user + cpuAtSettle.system) / Math.max(1, result.events.received);
     out['deliveriesPerSecond'] = result.events.delivered / (durationMs / 1000);
     out['lost'] = result.events.lost;
     out['samples'] = result.latency.summary.count;
