@@ -16,7 +16,7 @@ export function createRedisProducer(url: URL, options: ProducerOptions): Produce
   const description = `PUBLISH ${channel} on ${redactUrl(`${url.protocol}//${url.username ? `${url.username}:${url.password}@` : ''}${url.host}`)}`;
   let client: Redis | undefined;
   const fail = (error: unknown, what: string): ProducerError =>
-    new ProducerError(`${what}: ${description}: ${error instanceof Error ? error.message : String(error)}`, { code: 'SSEKIT_PRODUCER_UNREACHABLE', isUnreachable: true, cause: error });
+    new ProducerError(`${what}: ${description}: ${error instanceof Error ? error.message : String(error)}`, { code: 'SSEKIT_PRODUCER_UNREACHABLE', isUnreachable: true, cause: error, hint: 'is Redis running? check the host and port (redis://host:6379/<channel>)' });
   return {
     kind: 'redis',
     description,

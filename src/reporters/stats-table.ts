@@ -129,8 +129,8 @@ function figureValue(value: number | null, unit: ComparedFigure['unit']): string
 export function renderComparison(comparison: Comparison, files: { readonly base: string; readonly next: string }, options: StatsTableOptions): string {
   const chalk = new Chalk({ level: options.useColor ? 1 : 0 });
   const out: string[] = [
-    chalk.bold(`base ${files.base}: ${comparison.base.scenario} · run ${comparison.base.runId} · ${comparison.base.endReason} · leak ${comparison.base.leak}`),
-    chalk.bold(`new  ${files.next}: ${comparison.next.scenario} · run ${comparison.next.runId} · ${comparison.next.endReason} · leak ${comparison.next.leak}`),
+    chalk.bold(`base ${files.base}: ${comparison.base.scenario} · run ${comparison.base.runId} · ${comparison.base.endReason} · leaks: ${comparison.base.leak === 'ok' ? 'none' : comparison.base.leak}`),
+    chalk.bold(`new  ${files.next}: ${comparison.next.scenario} · run ${comparison.next.runId} · ${comparison.next.endReason} · leaks: ${comparison.next.leak === 'ok' ? 'none' : comparison.next.leak}`),
   ];
   if (!comparison.isSameScenario) out.push(chalk.yellow('note: the runs are of different scenarios (or scenario versions)'));
   out.push('');

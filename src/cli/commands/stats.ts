@@ -136,7 +136,7 @@ async function showStats(urlText: string, flags: ShowFlags, ctx: CliContext): Pr
     }
     const table = renderStatsSample(sample, display, { useColor: ctx.useColor, isWatch });
     // A terminal gets a live view redrawn in place; a pipe or file gets every sample in turn.
-    if (isWatch && ctx.isTTY) ctx.stdout.write(`${CLEAR_SCREEN}${table}${ctx.useColor ? '\u001b[2m' : ''}Ctrl-C to stop${ctx.useColor ? '\u001b[22m' : ''}\n`);
+    if (isWatch && ctx.isTTY) ctx.stdout.write(`${CLEAR_SCREEN}${table}${ctx.useColor ? '\u001b[2m' : ''}${options.count === undefined ? 'Ctrl-C to stop' : `sample ${sample.index} of ${options.count}`}${ctx.useColor ? '\u001b[22m' : ''}\n`);
     else ctx.stdout.write(`${isWatch && sample.index > 1 ? '\n' : ''}${table}`);
   };
   try {

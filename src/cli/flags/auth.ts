@@ -80,6 +80,9 @@ export async function resolveToken(flags: AuthFlags): Promise<TokenPlacement | u
     throw new UsageError('--claims/--role/--sub mint a JWT and need --jwt-secret or --jwt-key', { hint: 'for ssekit serve, the dev secret is printed at its start' });
   }
   if (flags.tokenFile !== undefined && wantsMint(flags)) throw new UsageError('give either --token-file or --jwt-secret/--jwt-key, not both');
+  if (flags.token !== undefined && flags.token !== '' && wantsMint(flags)) {
+    throw new UsageError('give either a token (--token or SSEKIT_TOKEN) or --jwt-secret/--jwt-key to mint one, not both', { hint: 'unset SSEKIT_TOKEN, or drop the minting flags' });
+  }
   let token: string | undefined;
   if (flags.tokenFile !== undefined) {
     try {
