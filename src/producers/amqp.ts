@@ -37,7 +37,9 @@ export function createAmqpProducer(url: URL, options: ProducerOptions): Producer
         const { default: client } = await import('amqplib');
         connection = await client.connect(connectUrl.href, { timeout: options.timeoutMs ?? 10_000 });
       } catch (error) {
-        throw fail(error, 'cannot connect to AMQP');
+        // A wrong user or password is a refusal (4), not an unreachable broker (3).
+        const isRefused = error instanceof Error && /ACCESS_REFUSED|403/.test(error.message);
+        throw fail(error, isRefused ? 'RabbitMQ refused the credentials' : 'cannot connect to AMQP', !isRefused);
       }
       connection.on('error', () => {
         // Surfaced through the next publish.

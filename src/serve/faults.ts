@@ -34,7 +34,22 @@ export const NO_FAULTS: FaultSet = { isLeaking: false };
 /** Parses repeated `--fault` values; a repeated fault keeps the last value. Throws UsageError. */
 export function parseFaults(values: readonly string[]): FaultSet {
   let faults: { -readonly [K in keyof FaultSet]: FaultSet[K] } = { isLeaking: false };
+  const problems: string[] = [];
   for (const raw of values) {
+    try {
+      faults = applyFault(faults, raw);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('; '), { hint: 'faults: leak, delay=<duration>, drop=<fraction>, stall-after=<duration>, close-every=<duration>' });
+  return faults;
+}
+
+function applyFault(current: { -readonly [K in keyof FaultSet]: FaultSet[K] }, raw: string): { -readonly [K in keyof FaultSet]: FaultSet[K] } {
+  let faults = current;
+  {
     const text = raw.trim();
     const eq = text.indexOf('=');
     const name = eq === -1 ? text : text.slice(0, eq);
@@ -64,7 +79,7 @@ export function parseFaults(values: readonly string[]): FaultSet {
         faults = { ...faults, closeEveryMs: positive(parseDuration(need(), '--fault close-every'), 'close-every') };
         break;
       default:
-        throw new UsageError(`unknown --fault '${raw}'`, { hint: 'faults: leak, delay=<duration>, drop=<fraction>, stall-after=<duration>, close-every=<duration>' });
+        throw new UsageError(`unknown --fault '${raw}'`);
     }
   }
   return faults;

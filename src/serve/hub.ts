@@ -186,7 +186,7 @@ export function createHub(options: HubOptions): Hub {
     // The seed 003 bug, on purpose: with the leak fault the registry never forgets a stream.
     if (!faults.isLeaking) unregister(connection);
     const durationMs = Date.now() - connection.openedAtMs;
-    metrics.connectionDuration.observe({ role: connection.principal.role }, durationMs / 1000);
+    metrics.connectionDuration.observe({ role: roleLabel(connection.principal.role) }, durationMs / 1000);
     log('info', 'sse disconnect', { ...describe(connection), reason, duration_ms: durationMs });
   };
 
@@ -372,7 +372,10 @@ export function createHub(options: HubOptions): Hub {
     connections: () => registry,
     countByRole() {
       const counts = new Map<string, number>();
-      for (const connection of registry) counts.set(connection.principal.role, (counts.get(connection.principal.role) ?? 0) + 1);
+      for (const connection of registry) {
+        const role = roleLabel(connection.principal.role);
+        counts.set(role, (counts.get(role) ?? 0) + 1);
+      }
       return counts;
     },
     liveCount: () => live.size,
@@ -396,4 +399,9 @@ function describe(connection: SseConnection): Record<string, unknown> {
     role: connection.principal.role,
     ip: connection.ip,
   };
+}
+
+/** The `role` label of a connection: tokens without a role (the gateway's) count as `none`. */
+function roleLabel(role: string): string {
+  return role === '' ? 'none' : role;
 }

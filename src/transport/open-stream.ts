@@ -191,7 +191,10 @@ export function connectErrorFor(error: unknown, url: URL, token?: TokenPlacement
   if (code === 'ENOTFOUND') {
     return new ConnectError(`cannot resolve ${url.hostname}: ${where}`, { code: 'SSEKIT_DNS', cause: error, hint: 'check the host name' });
   }
-  if (code !== undefined && (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code.startsWith('ERR_SSL'))) {
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+    return new ConnectError(`TLS failed (${code}): ${where}`, { code: 'SSEKIT_TLS', cause: error, hint: 'the server does not seem to speak TLS on this port: try http:// instead of https://' });
+  }
+  if (code !== undefined && (code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('ERR_SSL'))) {
     return new ConnectError(`TLS failed (${code}): ${where}`, { code: 'SSEKIT_TLS', cause: error, hint: 'add the server CA with --cacert <pem>, or --insecure for a throwaway test server' });
   }
   const text = (code !== undefined ? NET_TEXT[code] : undefined) ?? (error instanceof Error ? error.message : String(error));
