@@ -29,6 +29,8 @@ export interface ClientShared {
   readonly onData: (index: number, data: string, at: number) => void;
   /** Event types never correlated (e.g. a snapshot such as §4's `initial` that repeats old events). */
   readonly ignoredTypes?: ReadonlySet<string> | undefined;
+  /** An unexpected error in the per-event path (a bug): the run stops and reports it. */
+  readonly onBug: (error: unknown) => void;
   /** The client's stream opened / closed (tracker bookkeeping). */
   readonly onOpen: (index: number) => void;
   readonly onClose: (index: number) => void;
@@ -169,8 +171,15 @@ export class BenchClient {
     try {
       this.parser.feed(chunk);
     } catch (error) {
-      // Only the parser's cap is expected here; anything else is a bug and must surface.
-      if (!(error instanceof ProtocolError)) throw error;
+      // Only the parser's cap is expected here; anything else is a bug and must surface (a
+      // throw would only reach undici, which would call it a reset).
+      if (!(error instanceof ProtocolError)) {
+        this.shared.onBug(error);
+        attempt.isDone = true;
+        attempt.controller?.abort(new Error('internal error'));
+        this.connectionClosed();
+        return;
+      }
       this.shared.stats.countError('too-large');
       attempt.isDone = true;
       attempt.controller?.abort(new Error('event too large'));
@@ -203,7 +212,11 @@ export class BenchClient {
     const wasOpen = this.state === STATE_OPEN;
     this.connectionClosed();
     if (this.state === STATE_STOPPED) return;
-    if (error !== undefined) this.shared.stats.countError(wasOpen ? 'reset' : 'connect', connectErrorFor(error, new URL(this.path, this.shared.origin)).message);
+    if (error !== undefined) {
+      const kind = wasOpen ? 'reset' : 'connect';
+      // The example message is built once per kind, not on every error of a reconnect storm.
+      this.shared.stats.countError(kind, this.shared.stats.errorExamples.has(kind) ? undefined : connectErrorFor(error, new URL(this.path, this.shared.origin)).message);
+    }
     this.scheduleReconnect(error === undefined ? 'server-closed' : 'network');
   }
 

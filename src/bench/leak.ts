@@ -33,6 +33,8 @@ export function createLeakSampler(options: { read?: ReadServerCount | undefined;
   let final: number | undefined;
   let latest: number | undefined;
   let graceMs = 0;
+  // Settling ended by Ctrl-C before the count came back: an excess then proves nothing.
+  let isCutShort = false;
   let timer: NodeJS.Timeout | undefined;
   let isReading = false;
   let pendingRead: Promise<unknown> = Promise.resolve();
@@ -83,7 +85,10 @@ export function createLeakSampler(options: { read?: ReadServerCount | undefined;
         samples.push({ tMs: Math.round(performance.now() - startedAt), server: final ?? null, client: 0 });
         if (final !== undefined && baseline !== undefined && final <= baseline) return;
         if (performance.now() >= deadline) return;
-        if (!(await sleep(Math.min(250, deadline - performance.now()), signal))) return;
+        if (!(await sleep(Math.min(250, deadline - performance.now()), signal))) {
+          isCutShort = true;
+          return;
+        }
       }
     },
     report() {
@@ -105,7 +110,7 @@ export function createLeakSampler(options: { read?: ReadServerCount | undefined;
         leaked,
         maxDrift,
         graceMs,
-        verdict: leaked === null ? 'unknown' : leaked > 0 ? 'leak' : 'ok',
+        verdict: leaked === null || (leaked > 0 && isCutShort) ? 'unknown' : leaked > 0 ? 'leak' : 'ok',
         samples,
       };
     },

@@ -118,6 +118,9 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
     retryInitialMs: 500,
     retryMaxMs: 30_000,
     onData: tracker.onData,
+    onBug: (error) => {
+      bug ??= error;
+    },
     ignoredTypes: plan.publish?.ignoreEventTypes === undefined ? undefined : new Set(plan.publish.ignoreEventTypes),
     onOpen: tracker.onOpen,
     onClose: tracker.onClose,
@@ -137,6 +140,7 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
   let published = 0;
   let publishErrors = 0;
   let interrupted = hooks.signal.aborted;
+  let bug: unknown;
   let stopPublishing = false;
   const notices = new Set<string>();
   const notice = (text: string): void => {
@@ -219,7 +223,7 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
       if (!(await sleep(20, hooks.signal))) interrupted = true;
     }
     // Not one stream: there is nothing to measure, and the reason is the answer.
-    if (!interrupted && n > 0 && tracker.openCount === 0) throw noStreamError(stats, n);
+    if (!interrupted && n > 0 && stats.opens === 0) throw noStreamError(stats, n);
     // Shards publish one schedule between them: start it at the same wall-clock instant in
     // every shard (`startAt`, or the next whole 2 s), so each can expect the others' events.
     if (shard !== undefined && !interrupted) {
@@ -258,6 +262,7 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
           if (client !== undefined && client.isOpen && now - client.lastByteAt > plan.heartbeatTimeoutMs) client.stall();
         }
       }
+      if (bug !== undefined) break;
       if (!(await sleep(TICK_MS, hooks.signal))) interrupted = true;
     }
 
@@ -286,10 +291,19 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
     await producer?.close().catch(() => undefined);
   }
 
+  // A bug in the per-event path ends the run as what it is (exit 1), after cleaning up.
+  if (bug !== undefined) {
+    if (progressTimer !== undefined) clearInterval(progressTimer);
+    await options.dispatcher?.close().catch(() => undefined);
+    throw bug;
+  }
+
   // Settle: the server should count the streams down to where it started.
   phase = 'settling';
   hooks.onProgress?.(snapshot());
-  await leak.settle(interrupted ? Math.min(plan.leakGraceMs, 2_000) : plan.leakGraceMs, hooks.signal);
+  // Already interrupted: a short settle that a second Ctrl-C (which exits) can cut. Otherwise a
+  // Ctrl-C now ends the settle early, and the leak verdict becomes unknown rather than a guess.
+  await leak.settle(interrupted ? Math.min(plan.leakGraceMs, 2_000) : plan.leakGraceMs, interrupted ? new AbortController().signal : hooks.signal);
   if (hooks.signal.aborted) interrupted = true;
   if (progressTimer !== undefined) clearInterval(progressTimer);
   await options.dispatcher?.close().catch(() => undefined);
@@ -357,6 +371,7 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
       tracker.onScheduled(seq, scheduledAt, isOwn);
       if (!isOwn || producer === undefined || template === undefined) continue;
       published += 1;
+      tracker.hold(seq);
       const pending: Promise<void> = producer
         .publish(template.render(seq, marker.markerFor(seq)))
         .then(
@@ -367,7 +382,10 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
             notice(`publish failed: ${error instanceof Error ? error.message : String(error)}`);
           },
         )
-        .finally(() => inFlightPublishes.delete(pending));
+        .finally(() => {
+          tracker.release(seq);
+          inFlightPublishes.delete(pending);
+        });
       inFlightPublishes.add(pending);
     }
   }

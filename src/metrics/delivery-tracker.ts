@@ -27,6 +27,8 @@ interface EventState {
   remaining: number;
   /** performance.now() of the last expected delivery (0: none yet). */
   lastArrivalAt: number;
+  /** Its producer call has not returned: it must not settle as lost yet (it may still fail). */
+  isHeld: boolean;
 }
 
 /** How one event ended, for per-event reports (`publish` prints a line per event). */
@@ -65,6 +67,9 @@ export interface DeliveryTracker extends DeliveryCounts {
   onScheduled(seq: number, scheduledAt: number, isOwn: boolean): void;
   /** The publish of `seq` failed: it expects nothing. */
   onPublishFailed(seq: number): void;
+  /** Its producer call is in flight: do not settle it as lost until `release` (it may still fail). */
+  hold(seq: number): void;
+  release(seq: number): void;
   /** Event data arrived at client `index` at time `at` (performance.now()). */
   onData(index: number, data: string, at: number): void;
   /** Event `seq` arrived at client `index` (matched some other way, e.g. by a producer's id). */
@@ -120,7 +125,7 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
       if (subscribers !== undefined && subscribers[i] === 0) expectedEpoch[i] = 0;
       else if (expectedEpoch[i] !== 0) remaining += 1;
     }
-    const state: EventState = { seq, scheduledAt, isOwn, expectedEpoch, delivered: new Uint8Array(n), isVoid: false, remaining, lastArrivalAt: 0 };
+    const state: EventState = { seq, scheduledAt, isOwn, expectedEpoch, delivered: new Uint8Array(n), isVoid: false, remaining, lastArrivalAt: 0, isHeld: false };
     events.set(seq, state);
     return state;
   };
@@ -144,6 +149,11 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
     if (state.isVoid) return;
     if (state.delivered[index] === 1) {
       duplicated += 1;
+      return;
+    }
+    // Past its timeout (possible while a slow producer call holds the event): lost, not delivered.
+    if (currentAt - state.scheduledAt > timeoutMs) {
+      late += 1;
       return;
     }
     state.delivered[index] = 1;
@@ -208,6 +218,14 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
       if (seq < settledBelow) return;
       createState(seq, scheduledAt, isOwn);
     },
+    hold(seq) {
+      const state = events.get(seq);
+      if (state !== undefined) state.isHeld = true;
+    },
+    release(seq) {
+      const state = events.get(seq);
+      if (state !== undefined) state.isHeld = false;
+    },
     onPublishFailed(seq) {
       const state = events.get(seq);
       if (state !== undefined) state.isVoid = true;
@@ -230,7 +248,8 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
       for (const state of events.values()) {
         const due = Number.isNaN(state.scheduledAt) ? Number.POSITIVE_INFINITY : state.scheduledAt + timeoutMs;
         // Complete events settle at once (a late duplicate then counts as late, not duplicated).
-        if (isFinal || now >= due || state.isVoid || (state.remaining === 0 && !Number.isNaN(state.scheduledAt))) {
+        const isSettled = state.isVoid || (state.remaining === 0 && !Number.isNaN(state.scheduledAt)) || (now >= due && !state.isHeld);
+        if (isFinal || isSettled) {
           settle(state);
           if (state.seq >= settledBelow) settledBelow = state.seq + 1;
         }

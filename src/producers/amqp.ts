@@ -38,7 +38,7 @@ export function createAmqpProducer(url: URL, options: ProducerOptions): Producer
         connection = await client.connect(connectUrl.href, { timeout: options.timeoutMs ?? 10_000 });
       } catch (error) {
         // A wrong user or password is a refusal (4), not an unreachable broker (3).
-        const isRefused = error instanceof Error && /ACCESS_REFUSED|403/.test(error.message);
+        const isRefused = error instanceof Error && /ACCESS[-_]REFUSED/.test(error.message);
         throw fail(error, isRefused ? 'RabbitMQ refused the credentials' : 'cannot connect to AMQP', !isRefused);
       }
       connection.on('error', () => {

@@ -8,7 +8,7 @@
 import type { Dispatcher } from 'undici';
 import { setMaxListeners } from 'node:events';
 import { ConnectError, type SsekitError } from '../core/errors.js';
-import { sleep } from '../core/sleep.js';
+import { settleOrAbort, sleep } from '../core/sleep.js';
 import { createMarkerCodec, readIdAt } from '../metrics/correlate.js';
 import { createDeliveryTracker, type SettledEvent } from '../metrics/delivery-tracker.js';
 import { createLatencyHistogram, summarizeLatency, summaryStatMs, type LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
@@ -148,7 +148,7 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
   let openResolve: (() => void) | undefined;
   let openReject: ((error: SsekitError) => void) | undefined;
   const allOpen = new Promise<void>((resolve, reject) => {
-    // Only the first outcome counts: a watcher failing later is counted as lost deliveries.
+    // Only the first outcome counts: a watcher failing later misses events, counted as lost.
     openResolve = () => {
       openReject = undefined;
       resolve();
@@ -172,9 +172,10 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
           {
             onEvent: (_type, data) => onDelivery(index, data),
             onStatus(status) {
-              if (status.kind === 'open') tracker.onOpen(index);
-              else if (status.kind === 'reconnecting' || status.kind === 'closed' || status.kind === 'failed' || status.kind === 'stalled') tracker.onClose(index);
               if (status.kind === 'open' && !isOpen) {
+                // Every watcher stays expected from its first open on: an event it misses while
+                // reconnecting never reached it, and publish counts that as lost.
+                tracker.onOpen(index);
                 isOpen = true;
                 openCount += 1;
                 if (openCount === listenerCount) openResolve?.();
@@ -241,6 +242,7 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
 
   const publishOne = async (seq: number, scheduled: number): Promise<void> => {
     tracker.onScheduled(seq, scheduled, true);
+    tracker.hold(seq);
     const nonce = marker.markerFor(seq);
     ids[seq] = nonce;
     const body = options.template.render(seq, nonce);
@@ -264,6 +266,8 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
     } catch (error) {
       callMs[seq] = performance.now() - before;
       fail(seq, error instanceof Error ? error.message : String(error));
+    } finally {
+      tracker.release(seq);
     }
   };
   const fail = (seq: number, message: string): void => {
@@ -287,7 +291,7 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
       const pending = publishOne(seq, scheduled).finally(() => inFlight.delete(pending));
       inFlight.add(pending);
     }
-    await Promise.all(inFlight);
+    if (!(await settleOrAbort(Promise.all(inFlight), hooks.signal))) interrupted = true;
     // Wait until every event is reported (settled, or its timeout passed).
     while (!interrupted && nextToReport < sent) {
       if (!(await sleep(SWEEP_MS, hooks.signal))) interrupted = true;
@@ -299,9 +303,7 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
     await closeAll();
   }
 
-  const { expectedDeliveries, delivered, duplicated } = tracker;
-  // A watcher that was reconnecting still did not get the event: for publish, that is lost too.
-  const lost = tracker.lost + tracker.missedDuringReconnect;
+  const { expectedDeliveries, delivered, duplicated, lost } = tracker;
   const latency = summarizeLatency(histogram);
   const gateValueMs = summaryStatMs(latency, options.gate) ?? Number.NaN;
   const failures: string[] = [];

@@ -31,9 +31,11 @@ export const FAULT_HELP = [
 /** No faults. */
 export const NO_FAULTS: FaultSet = { isLeaking: false };
 
-/** Parses repeated `--fault` values; a repeated fault keeps the last value. Throws UsageError. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Parses repeated `--fault` values; a repeated fault keeps the last value. Throws one UsageError naming every bad one. */
 export function parseFaults(values: readonly string[]): FaultSet {
-  let faults: { -readonly [K in keyof FaultSet]: FaultSet[K] } = { isLeaking: false };
+  let faults: Mutable<FaultSet> = { isLeaking: false };
   const problems: string[] = [];
   for (const raw of values) {
     try {
@@ -47,42 +49,34 @@ export function parseFaults(values: readonly string[]): FaultSet {
   return faults;
 }
 
-function applyFault(current: { -readonly [K in keyof FaultSet]: FaultSet[K] }, raw: string): { -readonly [K in keyof FaultSet]: FaultSet[K] } {
-  let faults = current;
-  {
-    const text = raw.trim();
-    const eq = text.indexOf('=');
-    const name = eq === -1 ? text : text.slice(0, eq);
-    const value = eq === -1 ? undefined : text.slice(eq + 1);
-    const need = (): string => {
-      if (value === undefined || value === '') throw new UsageError(`--fault ${name} needs a value (${name}=...)`, { hint: 'see ssekit serve --help for the faults' });
-      return value;
-    };
-    switch (name) {
-      case 'leak':
-        if (value !== undefined) throw new UsageError('--fault leak takes no value');
-        faults = { ...faults, isLeaking: true };
-        break;
-      case 'delay':
-        faults = { ...faults, delayMs: positive(parseDuration(need(), '--fault delay'), 'delay') };
-        break;
-      case 'drop': {
-        const fraction = Number(need());
-        if (!Number.isFinite(fraction) || fraction <= 0 || fraction > 1) throw new UsageError(`--fault drop: '${value}' is not a fraction in (0, 1]`, { hint: 'e.g. drop=0.1 or drop=1' });
-        faults = { ...faults, dropFraction: fraction };
-        break;
-      }
-      case 'stall-after':
-        faults = { ...faults, stallAfterMs: parseDuration(need(), '--fault stall-after') };
-        break;
-      case 'close-every':
-        faults = { ...faults, closeEveryMs: positive(parseDuration(need(), '--fault close-every'), 'close-every') };
-        break;
-      default:
-        throw new UsageError(`unknown --fault '${raw}'`);
+/** One `--fault` value applied to the set so far; `UsageError` when it is wrong. */
+function applyFault(current: Mutable<FaultSet>, raw: string): Mutable<FaultSet> {
+  const text = raw.trim();
+  const eq = text.indexOf('=');
+  const name = eq === -1 ? text : text.slice(0, eq);
+  const value = eq === -1 ? undefined : text.slice(eq + 1);
+  const need = (): string => {
+    if (value === undefined || value === '') throw new UsageError(`--fault ${name} needs a value (${name}=...)`, { hint: 'see ssekit serve --help for the faults' });
+    return value;
+  };
+  switch (name) {
+    case 'leak':
+      if (value !== undefined) throw new UsageError('--fault leak takes no value');
+      return { ...current, isLeaking: true };
+    case 'delay':
+      return { ...current, delayMs: positive(parseDuration(need(), '--fault delay'), 'delay') };
+    case 'drop': {
+      const fraction = Number(need());
+      if (!Number.isFinite(fraction) || fraction <= 0 || fraction > 1) throw new UsageError(`--fault drop: '${value}' is not a fraction in (0, 1]`, { hint: 'e.g. drop=0.1 or drop=1' });
+      return { ...current, dropFraction: fraction };
     }
+    case 'stall-after':
+      return { ...current, stallAfterMs: parseDuration(need(), '--fault stall-after') };
+    case 'close-every':
+      return { ...current, closeEveryMs: positive(parseDuration(need(), '--fault close-every'), 'close-every') };
+    default:
+      throw new UsageError(`unknown --fault '${raw}'`);
   }
-  return faults;
 }
 
 /** A short description of the active faults for the start-up banner, or '' when none. */

@@ -14,9 +14,9 @@
  *   is the one of the shard with the most samples (ties: the last to end, whose final reading
  *   came after the others had closed), made conservative: verdict `leak` when any shard saw a
  *   leak, `leaked` and `maxDrift` the largest any shard saw.
- * - Thresholds: re-evaluated on the merged figures where the metric is a percentile of a
- *   histogram block (`latency.p99`, `connect.headers.p95`, …) or a sum (`events.lost`);
- *   otherwise a threshold passes only if it passed in every shard.
+ * - Thresholds: every expression any shard had is judged again on the merged figures, by the
+ *   same code bench judges a run with (`thresholdFiguresOf`): latency percentiles of the added
+ *   histograms, summed counts, and the merged leak report.
  * - `self`: CPU summed, memory the largest process's, sockets summed (null if any is null).
  * - `endReason`: `interrupted` if any shard was; else `failed` if a merged threshold failed (or,
  *   with no thresholds at all, if any shard failed); else `passed`.
@@ -183,11 +183,10 @@ function mergeThresholds(results: readonly BenchResult[], merged: Omit<BenchResu
   // The same figures bench judges its own run on, read from the merged result: shards that
   // each passed can fail together, and the other way round.
   const figures = thresholdFiguresOf(merged);
-  return expressions.map((expression) => {
-    const [verdict] = evaluateThresholds([parseThreshold(expression)], figures);
-    const { reason, ...rest } = verdict as ThresholdVerdict;
-    return reason === undefined ? rest : { ...rest, reason };
-  });
+  return evaluateThresholds(
+    expressions.map((expression) => parseThreshold(expression, `result threshold '${expression}'`)),
+    figures,
+  );
 }
 
 /** One compared figure. */

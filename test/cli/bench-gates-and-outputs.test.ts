@@ -79,7 +79,7 @@ describe('bench gates and outputs', () => {
     const server = await startTestServer({ profiles: ['admin-orders'] });
     const dir = await tempDir();
     // One explicit start for the three schedules (the default, the next whole 2 s, could fall between their starts).
-    const startAt = String(Date.now() + 4_000);
+    const startAt = String(Date.now() + 10_000);
     const args = (i: number): string[] => [
       'bench', `${server.url}/api/admin/events`, ...ADMIN, '--clients', '9', '--ramp', '0s', '--duration', '2s',
       '--publish', `${server.url}/orders`, '--rate', '6', '--body', '{"pickup_address":"{{nonce}}","delivery_address":"B","boxes_count":1}',

@@ -76,3 +76,14 @@ describe('publish and stats check before they start', () => {
     expect(firstLine(run.stderr)).toMatch(/^ssekit: this is an SSE stream, not a stats endpoint/);
   });
 });
+
+describe('auth flags that contradict each other', () => {
+  it('a token and JWT-minting flags together are a usage error in every command', async () => {
+    for (const command of [['listen', 'http://127.0.0.1:9/s'], ['bench', 'http://127.0.0.1:9/s']]) {
+      const run = await runCli([...command, '--jwt-secret', 's3cret', '--role', 'admin'], { env: { SSEKIT_TOKEN: 'opaque-token' } });
+      expect(run.exitCode).toBe(2);
+      expect(firstLine(run.stderr)).toMatch(/^ssekit: give either a token \(--token or SSEKIT_TOKEN\) or --jwt-secret/);
+      expect(run.stderr).not.toContain('opaque-token');
+    }
+  });
+});

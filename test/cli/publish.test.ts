@@ -63,6 +63,16 @@ describe('publish with the HTTP producer (seed 000: POST /orders)', () => {
     expect(run.stdout).toMatch(/3 of 3 deliveries lost/);
   });
 
+  it('counts events a watcher missed while the server dropped it as lost (exit 99)', async () => {
+    const { orders, events } = await adminOrders({ faults: parseFaults(['close-every=400ms']) });
+    const run = await runCli(['publish', orders, ...AUTH, '--watch', events, '--count', '10', '--rate', '5', '--timeout', '1s', '--json']);
+    expect(run.exitCode, run.stderr).toBe(99);
+    const result = JSON.parse(run.stdout) as { lost: number; delivered: number; expectedDeliveries: number };
+    expect(result.expectedDeliveries).toBe(10);
+    expect(result.lost).toBeGreaterThan(0);
+    expect(result.delivered + result.lost).toBe(10);
+  });
+
   it('reports producer errors per event instead of crashing', async () => {
     const { server, events } = await adminOrders();
     const run = await runCli(['publish', `${server.url}/no-such-producer`, ...AUTH, '--watch', events, '--count', '2', '--rate', '20']);

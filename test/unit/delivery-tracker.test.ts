@@ -66,6 +66,8 @@ describe('delivery tracker', () => {
     tracker.sweep(4);
     expect(tracker.inFlight).toBe(0); // both settled before their timeout: one failed, one complete
     tracker.onData(0, payload(0), 5); // the failed one arrives after all: late, not counted
+    expect(tracker.late).toBe(1);
+    expect(tracker.delivered).toBe(1);
     expect(tracker.expectedDeliveries).toBe(1);
     expect(tracker.lost).toBe(0);
   });
@@ -99,5 +101,33 @@ describe('delivery tracker', () => {
     tracker.sweep(5000);
     expect(tracker.delivered).toBe(0);
     expect(tracker.lost).toBe(1);
+  });
+
+  it('holds an event while its producer call is in flight, and a delivery past the timeout is not delivered', () => {
+    const { tracker, payload, histogram } = setup(1);
+    tracker.onOpen(0);
+    tracker.onScheduled(0, 0, true);
+    tracker.hold(0);
+    tracker.sweep(5000);
+    expect(tracker.inFlight).toBe(1); // not settled as lost while the call may still fail
+    tracker.onData(0, payload(0), 5000); // too late: 5 s after its schedule, the timeout is 1 s
+    tracker.release(0);
+    tracker.sweep(5001);
+    expect(tracker.lost).toBe(1);
+    expect(tracker.delivered).toBe(0);
+    expect(histogram.count).toBe(0);
+  });
+
+  it('matches by sequence number, reports each settled event, and tracks the peak of open clients', () => {
+    const settled: unknown[] = [];
+    const tracker = createDeliveryTracker({ clients: 2, marker: createMarkerCodec('x'), timeoutMs: 1000, histogram: createLatencyHistogram(), onSettled: (e) => void settled.push(e) });
+    tracker.onOpen(0);
+    tracker.onOpen(1);
+    tracker.onClose(1);
+    expect(tracker.peakOpen).toBe(2);
+    tracker.onScheduled(7, 100, true);
+    tracker.onSeq(0, 7, 130);
+    tracker.sweep(131);
+    expect(settled).toEqual([{ seq: 7, scheduledAt: 100, expected: 1, delivered: 1, lastArrivalAt: 130, isVoid: false }]);
   });
 });

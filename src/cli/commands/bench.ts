@@ -22,7 +22,7 @@ import { parseThreshold } from '../../metrics/thresholds.js';
 import type { CliContext } from '../context.js';
 import type { RunCommand } from '../main.js';
 import { startEmbeddedServer } from '../embedded-server.js';
-import { addAuthFlags, parseClaims, resolveToken, type AuthFlags } from '../flags/auth.js';
+import { addAuthFlags, checkAuthFlags, parseClaims, resolveToken, type AuthFlags } from '../flags/auth.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 import { VERSION } from '../version.js';
 
@@ -95,10 +95,12 @@ Examples:
   $ ssekit bench http://127.0.0.1:8787/api/admin/events --jwt-secret "$S" --claims '{"role":"admin","sub":"vu-{{vu}}"}' \\
       --server-stats http://127.0.0.1:8787/metrics --server-metric 'sse_connections_active{role="admin"}' --threshold leaks==0`,
     )
-    .action((argument: string | undefined, flags: BenchFlags) => run((ctx) => bench(argument, flags, ctx)));
+    .action((argument: string | undefined, flags: BenchFlags, self: Command) =>
+      run((ctx) => bench(argument, flags, ctx, { isConnectTimeoutSet: self.getOptionValueSource('connectTimeout') !== 'default' })),
+    );
 }
 
-async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliContext): Promise<number> {
+async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliContext, sources: { isConnectTimeoutSet: boolean }): Promise<number> {
   // Loaded when bench runs (ora, the fleet): other commands start faster.
   const [{ runBench }, { createProgressReporter }] = await Promise.all([import('../../bench/run-bench.js'), import('../../reporters/progress.js')]);
   const http = await resolveHttpFlags(flags);
@@ -116,7 +118,7 @@ async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliCo
     ({ raw } = await readScenarioFile(path));
     source = path.split('/').pop() ?? path;
   }
-  const overrides = overridesFrom(flags, { target, isEmbedded, auth: await authPlanFrom(flags), connectTimeoutMs: flags.connectTimeout === '10s' ? undefined : http.connectTimeoutMs });
+  const overrides = overridesFrom(flags, { target, isEmbedded, auth: await authPlanFrom(flags), connectTimeoutMs: sources.isConnectTimeoutSet ? http.connectTimeoutMs : undefined });
   // Validate everything (thresholds included) before starting anything.
   let plan = buildPlan(raw, { ...overrides, ...(isEmbedded ? { target: 'http://127.0.0.1:1' } : {}) }, source);
   plan.thresholds.forEach((t) => parseThreshold(t));
@@ -212,6 +214,7 @@ function overridesFrom(flags: BenchFlags, context: { target: string | undefined;
  * `--sub`, where `{{vu}}` is the user's index). Undefined: keep the scenario's.
  */
 async function authPlanFrom(flags: BenchFlags): Promise<AuthPlan | undefined> {
+  checkAuthFlags(flags);
   if (flags.jwtSecret !== undefined || flags.jwtKey !== undefined) {
     const claims: Record<string, unknown> = { ...parseClaims(flags.claims) };
     if (flags.role !== undefined) claims['role'] = flags.role;
@@ -226,9 +229,6 @@ async function authPlanFrom(flags: BenchFlags): Promise<AuthPlan | undefined> {
     }
     registerSecret(flags.jwtSecret);
     return { jwtSecret: flags.jwtSecret, privateKeyPem, claims, ttlMs: parseDuration(flags.ttl ?? '1h', '--ttl'), queryName: flags.tokenQuery };
-  }
-  if (flags.claims !== undefined || flags.role !== undefined || flags.sub !== undefined) {
-    throw new UsageError('--claims/--role/--sub mint a JWT per virtual user and need --jwt-secret or --jwt-key');
   }
   const token = await resolveToken(flags);
   return token === undefined ? undefined : { token: token.token, queryName: token.queryName };

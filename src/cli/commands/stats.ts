@@ -186,5 +186,5 @@ async function merge(files: readonly string[], flags: { out?: string }, ctx: Cli
     ctx.stderr.write(`merged ${inputs.length} shard${inputs.length === 1 ? '' : 's'} of ${result.scenario.name} (run ${result.runId}) → ${flags.out}: ${l.count} latency samples, p99 ${p99}, lost ${result.events.lost}, ${result.endReason}\n`);
   }
   // The merged run is judged like a run: CI can gate on the merge (exit 99, as bench).
-  return result.endReason === 'failed' ? ExitCode.gateFailed : ExitCode.ok;
+  return result.endReason === 'passed' && result.thresholds.every((t) => t.passed) ? ExitCode.ok : ExitCode.gateFailed;
 }

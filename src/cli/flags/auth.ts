@@ -73,16 +73,21 @@ export async function mintFromFlags(flags: AuthFlags, options: { useDevSecret: b
   return mintJwt({ secret: flags.jwtSecret, privateKeyPem, claims, role: flags.role, sub: flags.sub, ttlMs });
 }
 
-/** Resolves the flags to a token placement (undefined: no auth). */
-export async function resolveToken(flags: AuthFlags): Promise<TokenPlacement | undefined> {
+/** Rejects contradictory auth flags (a token and minting flags, claims without a key). */
+export function checkAuthFlags(flags: AuthFlags): void {
   const hasMintOnlyFlags = flags.claims !== undefined || flags.role !== undefined || flags.sub !== undefined;
   if (hasMintOnlyFlags && !wantsMint(flags)) {
-    throw new UsageError('--claims/--role/--sub mint a JWT and need --jwt-secret or --jwt-key', { hint: 'for ssekit serve, the dev secret is printed at its start' });
+    throw new UsageError('--claims/--role/--sub mint a JWT and need --jwt-secret or --jwt-key', { hint: "ssekit serve's dev secret is ssekit-dev-secret-change-me" });
   }
   if (flags.tokenFile !== undefined && wantsMint(flags)) throw new UsageError('give either --token-file or --jwt-secret/--jwt-key, not both');
   if (flags.token !== undefined && flags.token !== '' && wantsMint(flags)) {
     throw new UsageError('give either a token (--token or SSEKIT_TOKEN) or --jwt-secret/--jwt-key to mint one, not both', { hint: 'unset SSEKIT_TOKEN, or drop the minting flags' });
   }
+}
+
+/** Resolves the flags to a token placement (undefined: no auth). */
+export async function resolveToken(flags: AuthFlags): Promise<TokenPlacement | undefined> {
+  checkAuthFlags(flags);
   let token: string | undefined;
   if (flags.tokenFile !== undefined) {
     try {
