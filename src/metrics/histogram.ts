@@ -46,7 +46,9 @@ function wrap(histogram: Histogram): LatencyHistogram {
       return histogram.totalCount;
     },
     percentileMs(percentile) {
-      return histogram.totalCount === 0 ? Number.NaN : histogram.getValueAtPercentile(percentile) / 1000;
+      // A percentile reads its bucket's highest equivalent value, which can sit a rounding step
+      // above the exact maximum: never report a percentile above the max.
+      return histogram.totalCount === 0 ? Number.NaN : Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue) / 1000;
     },
     get minMs() {
       return histogram.totalCount === 0 ? Number.NaN : histogram.minNonZeroValue / 1000;

@@ -78,12 +78,17 @@ describe('publish and stats check before they start', () => {
 });
 
 describe('auth flags that contradict each other', () => {
-  it('a token and JWT-minting flags together are a usage error in every command', async () => {
+  it('a token flag and JWT-minting flags together are a usage error in every command', async () => {
     for (const command of [['listen', 'http://127.0.0.1:9/s'], ['bench', 'http://127.0.0.1:9/s']]) {
-      const run = await runCli([...command, '--jwt-secret', 's3cret', '--role', 'admin'], { env: { SSEKIT_TOKEN: 'opaque-token' } });
+      const run = await runCli([...command, '--token', 'opaque-token', '--jwt-secret', 's3cret', '--role', 'admin']);
       expect(run.exitCode).toBe(2);
       expect(firstLine(run.stderr)).toMatch(/^ssekit: give either a token \(--token or SSEKIT_TOKEN\) or --jwt-secret/);
       expect(run.stderr).not.toContain('opaque-token');
     }
+  });
+
+  it('a flag wins over the environment: --jwt-secret over an exported SSEKIT_TOKEN', async () => {
+    const run = await runCli(['listen', 'http://127.0.0.1:9/s', '--jwt-secret', 's3cret', '--role', 'admin', '--no-reconnect'], { env: { SSEKIT_TOKEN: 'opaque-token' } });
+    expect(run.exitCode).toBe(3); // got as far as connecting: no usage error
   });
 });

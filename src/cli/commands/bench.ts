@@ -3,7 +3,9 @@
  * backend, delivery latency, loss and server-side connection leaks, judged by thresholds.
  * With no argument it runs the admin-orders scenario against an embedded `ssekit serve`.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../../core/errors.js';
@@ -22,7 +24,7 @@ import { parseThreshold } from '../../metrics/thresholds.js';
 import type { CliContext } from '../context.js';
 import type { RunCommand } from '../main.js';
 import { startEmbeddedServer } from '../embedded-server.js';
-import { addAuthFlags, checkAuthFlags, parseClaims, resolveToken, type AuthFlags } from '../flags/auth.js';
+import { addAuthFlags, authFlagsOf, checkAuthFlags, parseClaims, resolveToken, type AuthFlags } from '../flags/auth.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 import { VERSION } from '../version.js';
 
@@ -96,7 +98,7 @@ Examples:
       --server-stats http://127.0.0.1:8787/metrics --server-metric 'sse_connections_active{role="admin"}' --threshold leaks==0`,
     )
     .action((argument: string | undefined, flags: BenchFlags, self: Command) =>
-      run((ctx) => bench(argument, flags, ctx, { isConnectTimeoutSet: self.getOptionValueSource('connectTimeout') !== 'default' })),
+      run((ctx) => bench(argument, authFlagsOf(flags, self), ctx, { isConnectTimeoutSet: self.getOptionValueSource('connectTimeout') !== 'default' })),
     );
 }
 
@@ -123,6 +125,7 @@ async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliCo
   let plan = buildPlan(raw, { ...overrides, ...(isEmbedded ? { target: 'http://127.0.0.1:1' } : {}) }, source);
   plan.thresholds.forEach((t) => parseThreshold(t));
   const shard = parseShard(flags.shard);
+  await checkOutputPaths(flags);
 
   const embedded = isEmbedded ? await startEmbeddedServer(ctx) : undefined;
   if (embedded !== undefined) {
@@ -155,27 +158,43 @@ async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliCo
     progress.stop();
     await dispatcher.destroy().catch(() => undefined);
     await embedded?.stop();
-    // Nothing collected is lost: the files are written whatever happened.
-    if (result !== undefined) await writeOutputs(result, flags);
   }
+  // Nothing collected is lost: the report is printed and every file written that can be.
+  const writeFailures = await writeOutputs(result, flags);
   if (flags.json === true) ctx.stdout.write(`${toJson(result)}\n`);
   else ctx.stdout.write(renderBenchReport(result, { useColor: ctx.useColor, width: ctx.stdout.columns ?? 100 }));
+  if (writeFailures.length > 0) throw new UsageError(writeFailures.join('; '));
   if (result.endReason === 'interrupted') return ExitCode.interrupted;
   return result.endReason === 'passed' ? ExitCode.ok : ExitCode.gateFailed;
 }
 
-async function writeOutputs(result: BenchResult, flags: BenchFlags): Promise<void> {
+/** Writes every requested file; one that fails does not stop the others. Returns the failures. */
+async function writeOutputs(result: BenchResult, flags: BenchFlags): Promise<string[]> {
   const writes: [string | undefined, () => string][] = [
     [flags.out, () => `${toJson(result)}\n`],
     [flags.junit, () => renderJunit(result)],
     [flags.summaryMd, () => renderSummaryMarkdown(result)],
   ];
+  const failures: string[] = [];
   for (const [path, render] of writes) {
     if (path === undefined) continue;
     try {
       await writeFile(path, render());
     } catch (error) {
-      throw new UsageError(`cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      failures.push(`cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return failures;
+}
+
+/** Fails before the run, not after it, when an output file could not be written. */
+async function checkOutputPaths(flags: BenchFlags): Promise<void> {
+  for (const path of [flags.out, flags.junit, flags.summaryMd]) {
+    if (path === undefined) continue;
+    try {
+      await access(dirname(resolve(path)), constants.W_OK);
+    } catch (error) {
+      throw new UsageError(`cannot write ${path}: its directory is missing or read-only (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   }
 }

@@ -13,7 +13,7 @@ import { createStreamAgent } from '../../transport/agent.js';
 import type { TokenPlacement } from '../../transport/auth.js';
 import type { CliContext } from '../context.js';
 import type { RunCommand } from '../main.js';
-import { addAuthFlags, resolveToken, type AuthFlags } from '../flags/auth.js';
+import { addAuthFlags, authFlagsOf, resolveToken, type AuthFlags } from '../flags/auth.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 
 interface ListenFlags extends AuthFlags, HttpFlags {
@@ -66,7 +66,7 @@ Examples:
   $ SSEKIT_TOKEN=... ssekit listen https://api.example.com/api/v1/streams/deals https://api.example.com/api/v1/streams/tasks
   $ ssekit listen http://127.0.0.1:8787/admin/orders/sse --json --event 'order_*' | jq .json`,
     )
-    .action((urls: string[], flags: ListenFlags) => run((ctx) => listen(urls, flags, ctx)));
+    .action((urls: string[], flags: ListenFlags, self: Command) => run((ctx) => listen(urls, authFlagsOf(flags, self), ctx)));
 }
 
 async function listen(urls: readonly string[], flags: ListenFlags, ctx: CliContext): Promise<number> {
@@ -78,7 +78,7 @@ async function listen(urls: readonly string[], flags: ListenFlags, ctx: CliConte
     streams,
     headers: http.headers,
     lastEventId: flags.lastEventId,
-    maxEventBytes: parseByteSize(flags.maxEventSize, '--max-event-size'),
+    maxEventBytes: positiveSize(flags.maxEventSize, '--max-event-size'),
     reconnect: flags.reconnect,
     maxRetries: parseCount(flags.maxRetries, '--max-retries', { allowZero: true }),
     retryInitialMs: parseDuration(flags.retryInitial, '--retry-initial'),
@@ -143,4 +143,10 @@ function positiveDuration(text: string, what: string): number {
   const ms = parseDuration(text, what);
   if (ms <= 0) throw new UsageError(`${what} must be longer than 0`);
   return ms;
+}
+
+function positiveSize(text: string, what: string): number {
+  const bytes = parseByteSize(text, what);
+  if (bytes <= 0) throw new UsageError(`${what} must be more than 0 bytes`);
+  return bytes;
 }

@@ -16,7 +16,7 @@ import { createPublishTextReporter } from '../../reporters/publish-text.js';
 import { createStreamAgent } from '../../transport/agent.js';
 import type { CliContext } from '../context.js';
 import type { RunCommand } from '../main.js';
-import { addAuthFlags, resolveToken, type AuthFlags } from '../flags/auth.js';
+import { addAuthFlags, authFlagsOf, resolveToken, type AuthFlags } from '../flags/auth.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 
 interface PublishFlags extends AuthFlags, HttpFlags {
@@ -81,7 +81,7 @@ Examples:
   $ ssekit publish redis://127.0.0.1:6379/admin:events --watch http://127.0.0.1:8787/api/admin/events --token "$T"
   $ ssekit publish http://127.0.0.1:8787/orders --id-from order_id --id-path data.order_id --watch ... --gate max --target 1s`,
     )
-    .action((producerUrl: string, flags: PublishFlags) => run((ctx) => publish(producerUrl, flags, ctx)));
+    .action((producerUrl: string, flags: PublishFlags, self: Command) => run((ctx) => publish(producerUrl, authFlagsOf(flags, self), ctx)));
 }
 
 async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext): Promise<number> {
@@ -111,7 +111,7 @@ async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext
   const count = parseCount(flags.count, '--count');
   const listenersPerStream = parseCount(flags.listeners, '--listeners');
   const targetMs = parseDuration(flags.target, '--target');
-  const maxEventBytes = parseByteSize(flags.maxEventSize, '--max-event-size');
+  const maxEventBytes = positiveSize(flags.maxEventSize, '--max-event-size');
   // Everything is validated: only now open resources (the agent must be closed on every path).
   const dispatcher = createStreamAgent({ connectTimeoutMs: http.connectTimeoutMs, extraCaPem: http.extraCaPem, isInsecure: http.isInsecure });
   const producer = createProducer(producerUrl, { method: flags.method, headers: http.headers, token, dispatcher, timeoutMs: http.connectTimeoutMs });
@@ -157,4 +157,10 @@ async function readBody(data: string): Promise<string> {
   } catch (error) {
     throw new UsageError(`--data: cannot read ${data.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
+}
+
+function positiveSize(text: string, what: string): number {
+  const bytes = parseByteSize(text, what);
+  if (bytes <= 0) throw new UsageError(`${what} must be more than 0 bytes`);
+  return bytes;
 }

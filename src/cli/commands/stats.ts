@@ -19,7 +19,7 @@ import { createStreamAgent } from '../../transport/agent.js';
 import { redactText } from '../../core/redact.js';
 import type { CliContext } from '../context.js';
 import type { RunCommand } from '../main.js';
-import { addAuthFlags, resolveToken, type AuthFlags } from '../flags/auth.js';
+import { addAuthFlags, authFlagsOf, resolveToken, type AuthFlags } from '../flags/auth.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 
 interface ShowFlags extends AuthFlags, HttpFlags {
@@ -77,7 +77,7 @@ JSON stats take a path; status pages a key ('Active connections').
 Duplicate streams: when JSON stats list one entry per stream (seed 002's admins and
 customers), users listed more than once are shown (seed 001's duplicate connections).`,
     )
-    .action((url: string, flags: ShowFlags) => run((ctx) => showStats(url, flags, ctx)));
+    .action((url: string, flags: ShowFlags, self: Command) => run((ctx) => showStats(url, authFlagsOf(flags, self), ctx)));
 
   stats
     .command('report')
@@ -104,7 +104,7 @@ customers), users listed more than once are shown (seed 001's duplicate connecti
 }
 
 async function showStats(urlText: string, flags: ShowFlags, ctx: CliContext): Promise<number> {
-  const url = parseHttpUrl(urlText, 'stats URL');
+  const url = parseHttpUrl(urlText, 'stats URL', 'http://127.0.0.1:8787/metrics');
   const http = await resolveHttpFlags(flags);
   const token = await resolveToken(flags);
   const expectations = (flags.expect ?? []).map(parseExpectation);

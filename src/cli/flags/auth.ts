@@ -109,3 +109,21 @@ export async function resolveToken(flags: AuthFlags): Promise<TokenPlacement | u
   }
   return flags.tokenQuery === undefined ? { token } : { token, queryName: flags.tokenQuery };
 }
+
+/**
+ * Flags over environment (k6 precedence): a `--token`/`--token-file` on the command line wins
+ * over an exported `SSEKIT_JWT_SECRET`, and `--jwt-secret`/`--jwt-key` over an exported
+ * `SSEKIT_TOKEN`; only two flags that contradict each other are an error.
+ */
+export function authFlagsOf<T extends AuthFlags>(flags: T, command: Command): T {
+  const tokenFromEnv = command.getOptionValueSource('token') === 'env';
+  const secretFromEnv = command.getOptionValueSource('jwtSecret') === 'env';
+  const hasTokenFlag = (flags.token !== undefined && !tokenFromEnv) || flags.tokenFile !== undefined;
+  const hasMintFlag = (flags.jwtSecret !== undefined && !secretFromEnv) || flags.jwtKey !== undefined;
+  const { token, jwtSecret, ...rest } = flags;
+  return {
+    ...rest,
+    ...(token === undefined || (tokenFromEnv && hasMintFlag) ? {} : { token }),
+    ...(jwtSecret === undefined || (secretFromEnv && hasTokenFlag) ? {} : { jwtSecret }),
+  } as T;
+}

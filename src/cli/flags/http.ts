@@ -61,12 +61,12 @@ export async function resolveHttpFlags(flags: HttpFlags): Promise<{ headers: Rec
 }
 
 /** Parses a stream/producer URL: http(s) only, `UsageError` otherwise. */
-export function parseHttpUrl(text: string, what = 'URL'): URL {
+export function parseHttpUrl(text: string, what = 'URL', example = 'http://127.0.0.1:8787/api/admin/events'): URL {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`${what}: '${text}' is not a URL`, { hint: 'e.g. http://127.0.0.1:8787/api/admin/events' });
+    throw new UsageError(`${what}: '${text}' is not a URL`, { hint: `e.g. ${example}` });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${what}: '${url.protocol}' is not supported here, use http:// or https://`);
   return url;
