@@ -49,3 +49,17 @@ export function parseByteSize(text: string, what = 'size'): number {
   const factor = unit.startsWith('g') ? 1024 ** 3 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('k') ? 1024 : 1;
   return Math.floor(Number(match[1]) * factor);
 }
+
+/** `parseDuration` that also refuses zero (a timeout or interval of 0 is always a mistake). */
+export function parsePositiveDuration(text: string, what: string): number {
+  const ms = parseDuration(text, what);
+  if (ms <= 0) throw new UsageError(`${what} must be longer than 0`);
+  return ms;
+}
+
+/** `parseByteSize` that also refuses zero. */
+export function parsePositiveByteSize(text: string, what: string): number {
+  const bytes = parseByteSize(text, what);
+  if (bytes <= 0) throw new UsageError(`${what} must be more than 0 bytes`);
+  return bytes;
+}

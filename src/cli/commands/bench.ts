@@ -4,7 +4,7 @@
  * With no argument it runs the admin-orders scenario against an embedded `ssekit serve`.
  */
 import { constants } from 'node:fs';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
@@ -24,7 +24,7 @@ import { parseThreshold } from '../../metrics/thresholds.js';
 import type { CliContext } from '../context.js';
 import type { RunCommand } from '../main.js';
 import { startEmbeddedServer } from '../embedded-server.js';
-import { addAuthFlags, authFlagsOf, checkAuthFlags, parseClaims, resolveToken, type AuthFlags } from '../flags/auth.js';
+import { addAuthFlags, authFlagsOf, checkAuthFlags, parseClaims, readJwtKey, resolveToken, type AuthFlags } from '../flags/auth.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 import { VERSION } from '../version.js';
 
@@ -238,14 +238,7 @@ async function authPlanFrom(flags: BenchFlags): Promise<AuthPlan | undefined> {
     const claims: Record<string, unknown> = { ...parseClaims(flags.claims) };
     if (flags.role !== undefined) claims['role'] = flags.role;
     if (flags.sub !== undefined) claims['sub'] = flags.sub;
-    let privateKeyPem: string | undefined;
-    if (flags.jwtKey !== undefined) {
-      try {
-        privateKeyPem = await readFile(flags.jwtKey, 'utf8');
-      } catch (error) {
-        throw new UsageError(`--jwt-key: cannot read ${flags.jwtKey}`, { cause: error });
-      }
-    }
+    const privateKeyPem = await readJwtKey(flags.jwtKey);
     registerSecret(flags.jwtSecret);
     return { jwtSecret: flags.jwtSecret, privateKeyPem, claims, ttlMs: parseDuration(flags.ttl ?? '1h', '--ttl'), queryName: flags.tokenQuery };
   }

@@ -3,8 +3,8 @@
  * → a sink (pretty or NDJSON). Exit code from how it ended.
  */
 import type { Command } from 'commander';
-import { ExitCode, InterruptedError, SsekitError, UsageError } from '../../core/errors.js';
-import { parseByteSize, parseDuration } from '../../core/duration.js';
+import { ExitCode, InterruptedError, SsekitError } from '../../core/errors.js';
+import { parseDuration, parsePositiveByteSize, parsePositiveDuration } from '../../core/duration.js';
 import { redactText, redactUrl } from '../../core/redact.js';
 import { runListen, type ListenOptions, type ListenStream } from '../../listen/run-listen.js';
 import { createNdjsonSink } from '../../sinks/ndjson.js';
@@ -78,16 +78,16 @@ async function listen(urls: readonly string[], flags: ListenFlags, ctx: CliConte
     streams,
     headers: http.headers,
     lastEventId: flags.lastEventId,
-    maxEventBytes: positiveSize(flags.maxEventSize, '--max-event-size'),
+    maxEventBytes: parsePositiveByteSize(flags.maxEventSize, '--max-event-size'),
     reconnect: flags.reconnect,
     maxRetries: parseCount(flags.maxRetries, '--max-retries', { allowZero: true }),
     retryInitialMs: parseDuration(flags.retryInitial, '--retry-initial'),
     retryMaxMs: parseDuration(flags.retryMax, '--retry-max'),
-    heartbeatTimeoutMs: flags.heartbeatTimeout === undefined ? undefined : positiveDuration(flags.heartbeatTimeout, '--heartbeat-timeout'),
+    heartbeatTimeoutMs: flags.heartbeatTimeout === undefined ? undefined : parsePositiveDuration(flags.heartbeatTimeout, '--heartbeat-timeout'),
     eventGlobs: flags.event ?? [],
     grep: flags.grep,
     maxEvents: flags.maxEvents === undefined ? undefined : parseCount(flags.maxEvents, '--max-events'),
-    maxTimeMs: flags.maxTime === undefined ? undefined : positiveDuration(flags.maxTime, '--max-time'),
+    maxTimeMs: flags.maxTime === undefined ? undefined : parsePositiveDuration(flags.maxTime, '--max-time'),
     untilType: flags.until,
     isHeartbeatHidden: flags.json !== true && flags.heartbeats !== true,
     dispatcher: createStreamAgent({ connectTimeoutMs: http.connectTimeoutMs, extraCaPem: http.extraCaPem, isInsecure: http.isInsecure }),
@@ -137,16 +137,4 @@ function buildStreams(texts: readonly string[], urls: readonly URL[], token: Tok
       token,
     };
   });
-}
-
-function positiveDuration(text: string, what: string): number {
-  const ms = parseDuration(text, what);
-  if (ms <= 0) throw new UsageError(`${what} must be longer than 0`);
-  return ms;
-}
-
-function positiveSize(text: string, what: string): number {
-  const bytes = parseByteSize(text, what);
-  if (bytes <= 0) throw new UsageError(`${what} must be more than 0 bytes`);
-  return bytes;
 }

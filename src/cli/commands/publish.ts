@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import { parseByteSize, parseDuration } from '../../core/duration.js';
+import { parseDuration, parsePositiveByteSize } from '../../core/duration.js';
 import { redactUrl } from '../../core/redact.js';
 import { createProducer, producerKindOf } from '../../producers/producer.js';
 import { compileTemplate } from '../../producers/template.js';
@@ -111,7 +111,7 @@ async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext
   const count = parseCount(flags.count, '--count');
   const listenersPerStream = parseCount(flags.listeners, '--listeners');
   const targetMs = parseDuration(flags.target, '--target');
-  const maxEventBytes = positiveSize(flags.maxEventSize, '--max-event-size');
+  const maxEventBytes = parsePositiveByteSize(flags.maxEventSize, '--max-event-size');
   // Everything is validated: only now open resources (the agent must be closed on every path).
   const dispatcher = createStreamAgent({ connectTimeoutMs: http.connectTimeoutMs, extraCaPem: http.extraCaPem, isInsecure: http.isInsecure });
   const producer = createProducer(producerUrl, { method: flags.method, headers: http.headers, token, dispatcher, timeoutMs: http.connectTimeoutMs });
@@ -157,10 +157,4 @@ async function readBody(data: string): Promise<string> {
   } catch (error) {
     throw new UsageError(`--data: cannot read ${data.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
-}
-
-function positiveSize(text: string, what: string): number {
-  const bytes = parseByteSize(text, what);
-  if (bytes <= 0) throw new UsageError(`${what} must be more than 0 bytes`);
-  return bytes;
 }

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { DEV_JWT_SECRET } from '../../core/dev-jwt.js';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import { parseByteSize, parseDuration } from '../../core/duration.js';
+import { parseDuration, parsePositiveByteSize, parsePositiveDuration } from '../../core/duration.js';
 import { redactUrl } from '../../core/redact.js';
 import { mintDevTokens } from '../../serve/dev-tokens.js';
 import { describeFaults, FAULT_HELP, parseFaults } from '../../serve/faults.js';
@@ -107,13 +107,13 @@ async function toOptions(flags: ServeFlags): Promise<ServeOptions> {
   for (const name of profiles ?? []) {
     if (!PROFILE_NAMES.includes(name)) problems.push(`--profile: unknown profile '${name}' (known: ${PROFILE_NAMES.join(', ')})`);
   }
-  const heartbeatMs = attempt(() => positiveDuration(flags.heartbeat, '--heartbeat'));
+  const heartbeatMs = attempt(() => parsePositiveDuration(flags.heartbeat, '--heartbeat'));
   const inactivityTimeoutMs = attempt(() => parseDuration(flags.inactivityTimeout, '--inactivity-timeout'));
   const maxStreamsPerUser = flags.maxStreamsPerUser === undefined ? undefined : attempt(() => integer(flags.maxStreamsPerUser as string, '--max-streams-per-user', 0, 1_000_000));
-  const maxBufferBytes = attempt(() => positiveSize(flags.maxBuffer, '--max-buffer'));
-  const maxBodyBytes = attempt(() => positiveSize(flags.maxBody, '--max-body'));
+  const maxBufferBytes = attempt(() => parsePositiveByteSize(flags.maxBuffer, '--max-buffer'));
+  const maxBodyBytes = attempt(() => parsePositiveByteSize(flags.maxBody, '--max-body'));
   const retryMs = flags.retry === undefined ? undefined : attempt(() => Math.round(parseDuration(flags.retry as string, '--retry')));
-  const sourceWarningMs = flags.sourceWarningInterval === undefined ? undefined : attempt(() => positiveDuration(flags.sourceWarningInterval as string, '--source-warning-interval'));
+  const sourceWarningMs = flags.sourceWarningInterval === undefined ? undefined : attempt(() => parsePositiveDuration(flags.sourceWarningInterval as string, '--source-warning-interval'));
   const replayBufferSize = flags.replayBuffer === undefined ? undefined : attempt(() => integer(flags.replayBuffer as string, '--replay-buffer', 0, 10_000_000));
   const faults = attempt(() => parseFaults(flags.fault ?? []));
   if (flags.redis !== undefined) attempt(() => redisUrl(flags.redis as string));
@@ -184,17 +184,7 @@ function integer(text: string, what: string, min: number, max: number): number {
   return value;
 }
 
-function positiveDuration(text: string, what: string): number {
-  const ms = parseDuration(text, what);
-  if (ms <= 0) throw new UsageError(`${what} must be greater than 0`);
-  return ms;
-}
 
-function positiveSize(text: string, what: string): number {
-  const bytes = parseByteSize(text, what);
-  if (bytes <= 0) throw new UsageError(`${what} must be greater than 0`);
-  return bytes;
-}
 
 function redisUrl(text: string): void {
   let url: URL;

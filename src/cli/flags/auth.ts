@@ -59,14 +59,7 @@ export function parseClaims(text: string | undefined): Record<string, unknown> |
 export async function mintFromFlags(flags: AuthFlags, options: { useDevSecret: boolean }): Promise<string> {
   const claims = parseClaims(flags.claims);
   const ttlMs = parseDuration(flags.ttl ?? '1h', '--ttl');
-  let privateKeyPem: string | undefined;
-  if (flags.jwtKey !== undefined) {
-    try {
-      privateKeyPem = await readFile(flags.jwtKey, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--jwt-key: cannot read ${flags.jwtKey}`, { cause: error });
-    }
-  }
+  const privateKeyPem = await readJwtKey(flags.jwtKey);
   if (!options.useDevSecret && flags.jwtSecret === undefined && privateKeyPem === undefined) {
     throw new UsageError('no signing key: give --jwt-secret or --jwt-key');
   }
@@ -126,4 +119,14 @@ export function authFlagsOf<T extends AuthFlags>(flags: T, command: Command): T 
     ...(token === undefined || (tokenFromEnv && hasMintFlag) ? {} : { token }),
     ...(jwtSecret === undefined || (secretFromEnv && hasTokenFlag) ? {} : { jwtSecret }),
   } as T;
+}
+
+/** Reads `--jwt-key` (undefined when not given); `UsageError` naming the reason otherwise. */
+export async function readJwtKey(path: string | undefined): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--jwt-key: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+  }
 }
