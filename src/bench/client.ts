@@ -173,17 +173,15 @@ export class BenchClient {
     } catch (error) {
       // Only the parser's cap is expected here; anything else is a bug and must surface (a
       // throw would only reach undici, which would call it a reset).
-      if (!(error instanceof ProtocolError)) {
+      const isCap = error instanceof ProtocolError;
+      attempt.isDone = true;
+      attempt.controller?.abort(new Error(isCap ? 'event too large' : 'internal error'));
+      this.connectionClosed();
+      if (!isCap) {
         this.shared.onBug(error);
-        attempt.isDone = true;
-        attempt.controller?.abort(new Error('internal error'));
-        this.connectionClosed();
         return;
       }
       this.shared.stats.countError('too-large');
-      attempt.isDone = true;
-      attempt.controller?.abort(new Error('event too large'));
-      this.connectionClosed();
       this.scheduleReconnect('network');
     }
   }
@@ -192,7 +190,8 @@ export class BenchClient {
   onEvent(type: string, data: string): void {
     const stats = this.shared.stats;
     stats.eventsReceived += 1;
-    const at = performance.now();
+    // The events of a chunk arrived with it: its receive time, read once per chunk.
+    const at = this.lastByteAt;
     if (this.isAwaitingFirstEvent) {
       this.isAwaitingFirstEvent = false;
       stats.connectFirstEvent.recordMs(at - this.startedAt);

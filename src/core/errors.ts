@@ -78,13 +78,6 @@ export class ProducerError extends SsekitError {
   }
 }
 
-/** A run ended because a gate failed (exit 99). */
-export class GateError extends SsekitError {
-  constructor(message: string, options: SsekitErrorOptions = {}) {
-    super('SSEKIT_GATE_FAILED', ExitCode.gateFailed, message, options);
-  }
-}
-
 /** The user pressed Ctrl-C (exit 130); results gathered so far were written. */
 export class InterruptedError extends SsekitError {
   constructor(message = 'interrupted', options: SsekitErrorOptions = {}) {

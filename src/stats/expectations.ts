@@ -4,13 +4,13 @@
  * `sse_connection_duration_seconds:p99<=5`. A figure that is absent fails (a gate on nothing
  * must not pass silently: k6 users were bitten by exactly that).
  */
-import { compare } from '../metrics/thresholds.js';
+import { compare, type CompareOp } from '../metrics/thresholds.js';
 import { UsageError } from '../core/errors.js';
 import { selectFigure, type ServerStats } from '../server-stats/read-stats.js';
 
-/** Comparison operators, longest first so `<=` is not read as `<`. */
-export const EXPECT_OPS = ['<=', '>=', '==', '!=', '<', '>'] as const;
-export type ExpectOp = (typeof EXPECT_OPS)[number];
+/** Comparison operators (the thresholds' ones), longest first so `<=` is not read as `<`. */
+const EXPECT_OPS: readonly CompareOp[] = ['<=', '>=', '==', '!=', '<', '>'];
+export type ExpectOp = CompareOp;
 
 /** A parsed `--expect`. */
 export interface Expectation {

@@ -7,20 +7,12 @@ import type { Dispatcher } from 'undici';
 import { ConnectError, HttpStatusError, ProtocolError, SsekitError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import type { TokenPlacement } from './auth.js';
-import { discardBody, getFollowingRedirects } from './follow-redirects.js';
+import { discardBody, getFollowingRedirects, type GetRequest } from './follow-redirects.js';
 
-/** What to open. */
-export interface StreamRequest {
-  readonly url: URL;
-  /** Extra headers (lower-case names not required). */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly token?: TokenPlacement | undefined;
+/** What to open: a GET (see `getFollowingRedirects`) plus the stream's last event ID. */
+export interface StreamRequest extends GetRequest {
   /** Sent as `Last-Event-ID` when not empty. */
   readonly lastEventId: string;
-  readonly dispatcher: Dispatcher;
-  readonly signal: AbortSignal;
-  /** Redirects followed at most (default 5). */
-  readonly maxRedirects?: number;
 }
 
 /** An open stream. */

@@ -3,30 +3,21 @@
  * salon stats endpoint (streams held open in process), a small nginx-style status page, gates,
  * watch mode, duplicate streams, and the exit codes of refusals and unreadable bodies.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEV_JWT_SECRET } from '../../src/core/dev-jwt.js';
 import { runCli, startCli } from '../helpers/run-cli.js';
+import { startSseServer } from '../helpers/sse-server.js';
 import { callJson, mintToken, openStream, startTestServer, TOKENS, until } from '../helpers/serve-process.js';
 
 const SUPERADMIN = ['--jwt-secret', DEV_JWT_SECRET, '--role', 'superadmin', '--sub', '0'];
 
-/** Serves `body` with `contentType` on 127.0.0.1:0; closed at teardown. */
+/** Serves `body` with `contentType` on 127.0.0.1:0 (the shared test server; closed at teardown). */
 async function staticServer(body: string, contentType: string): Promise<string> {
-  const server: Server = createServer((_req, res) => {
+  const server = await startSseServer((_req, res) => {
     res.writeHead(200, { 'content-type': contentType });
     res.end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return server.origin;
 }
 
 /** The gauge's total as /metrics reports it (via the test's own reading, not ssekit's). */

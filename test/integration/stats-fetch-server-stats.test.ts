@@ -3,13 +3,13 @@
  * process: the reference backend with and without a token, redirects that must not carry the
  * token to another origin, a server that never answers, and a forced format.
  */
-import { createServer, type IncomingHttpHeaders, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ConnectError, HttpStatusError } from '../../src/core/errors.js';
 import { fetchServerStats, selectFigure } from '../../src/server-stats/read-stats.js';
 import { createStreamAgent } from '../../src/transport/agent.js';
 import { openStream, startTestServer, TOKENS, until } from '../helpers/serve-process.js';
+import { startSseServer, type SseHandler } from '../helpers/sse-server.js';
 
 function agent() {
   const dispatcher = createStreamAgent({ connectTimeoutMs: 5000 });
@@ -17,17 +17,9 @@ function agent() {
   return dispatcher;
 }
 
-async function listen(handler: RequestListener): Promise<string> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+/** A test server on 127.0.0.1:0 running `handler` (the shared one; closed at teardown). */
+async function listen(handler: SseHandler): Promise<string> {
+  return (await startSseServer(handler)).origin;
 }
 
 describe('fetchServerStats', () => {
