@@ -32,3 +32,6 @@ export function createCliContext(signal: AbortSignal, options: { noColor: boolea
     isDebug: options.isDebug,
   };
 }
+
+/** How a command runs: `run(ctx => exitCode)`; main owns context, errors and the exit code. */
+export type RunCommand = (action: (ctx: CliContext) => Promise<number>) => Promise<void>;

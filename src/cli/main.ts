@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, InterruptedError, isSsekitError, type ExitCodeValue } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
-import { createCliContext, type CliContext } from './context.js';
+import { createCliContext, type RunCommand } from './context.js';
 import { registerListenCommand } from './commands/listen.js';
 import { registerTokenCommand } from './commands/token.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -14,9 +14,6 @@ import { registerPublishCommand } from './commands/publish.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { VERSION } from './version.js';
-
-/** How a command runs: `run(ctx => exitCode)`; main owns context, errors and the exit code. */
-export type RunCommand = (action: (ctx: CliContext) => Promise<number>) => Promise<void>;
 
 
 /** Entry point used by `bin/ssekit.js`. */

@@ -94,17 +94,21 @@ function canonicalCount(name: string): string {
   }
 }
 
-/** A threshold's verdict. */
-export interface ThresholdResult {
+/** One threshold's verdict (as result files carry it). */
+export interface ThresholdVerdict {
+  /** As written, e.g. `p99<500ms`. */
   readonly expression: string;
+  /** The figure checked, e.g. `latency.p99`. */
   readonly metric: string;
+  /** Its value (ms for latencies, a fraction for rates); null when it had no samples. */
   readonly value: number | null;
   readonly passed: boolean;
+  /** Why it failed, e.g. `no samples`. */
   readonly reason?: string;
 }
 
 /** Checks thresholds against the figures. */
-export function evaluateThresholds(thresholds: readonly Threshold[], figures: ThresholdFigures): ThresholdResult[] {
+export function evaluateThresholds(thresholds: readonly Threshold[], figures: ThresholdFigures): ThresholdVerdict[] {
   return thresholds.map((threshold) => {
     let actual: number;
     if (threshold.metric.includes('.')) {

@@ -7,7 +7,7 @@
 import type amqp from 'amqplib';
 import { ProducerError, UsageError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
-import type { Producer, ProducerOptions } from './producer.js';
+import type { Producer, ProducerOptions } from './types.js';
 
 type Connection = Awaited<ReturnType<typeof amqp.connect>>;
 type ConfirmChannel = Awaited<ReturnType<Connection['createConfirmChannel']>>;

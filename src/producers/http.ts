@@ -6,7 +6,7 @@ import { ProducerError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import { applyToken } from '../transport/auth.js';
 import { connectErrorFor, describeStatus } from '../transport/open-stream.js';
-import type { Producer, ProducerOptions } from './producer.js';
+import type { Producer, ProducerOptions } from './types.js';
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { ProducerError, UsageError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
-import type { Producer, ProducerOptions } from './producer.js';
+import type { Producer, ProducerOptions } from './types.js';
 
 /** Creates the Redis producer. */
 export function createRedisProducer(url: URL, options: ProducerOptions): Producer {

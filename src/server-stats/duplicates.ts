@@ -5,7 +5,7 @@
  * `customers: [user_id, ...]` (CONTRACTS §3): an entry listed twice is one user with two streams.
  */
 import { joinKey } from './json-stats.js';
-import type { ServerStats } from './read-stats.js';
+import type { ServerStats } from './types.js';
 
 /** One user holding several streams. */
 export interface DuplicateStreams {

@@ -8,7 +8,7 @@
  */
 import { readJsonPath } from '../core/json-path.js';
 import { ProtocolError } from '../core/errors.js';
-import type { ServerFigure } from './read-stats.js';
+import type { ServerFigure } from './types.js';
 
 /** Arrays of objects up to this length have their leaves listed as figures. */
 export const MAX_LISTED_ARRAY = 20;

@@ -10,7 +10,7 @@
  * The grammar is small and fully specified, so a strict line parser with good errors is safer.
  */
 import { ProtocolError } from '../core/errors.js';
-import type { FigureKind, HistogramBucket, MetricFamily, ServerFigure, ServerHistogram } from './read-stats.js';
+import type { FigureKind, HistogramBucket, MetricFamily, ServerFigure, ServerHistogram } from './types.js';
 
 /** What one exposition parses into. */
 export interface PrometheusParse {

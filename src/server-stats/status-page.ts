@@ -10,7 +10,7 @@
  * where the header line names the numbers on the next line (three counters). Several pairs may
  * share a line (`Reading: 6 Writing: 179`). Non-numeric values (`Scoreboard: __W_`) are skipped.
  */
-import type { FigureKind, ServerFigure } from './read-stats.js';
+import type { FigureKind, ServerFigure } from './types.js';
 
 const NUMBER = String.raw`[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?`;
 // A key (anything up to a colon, starting at a non-space) then a number ending at a space or EOL.

@@ -6,7 +6,8 @@
  */
 import { compare, type CompareOp } from '../metrics/thresholds.js';
 import { UsageError } from '../core/errors.js';
-import { selectFigure, type ServerStats } from '../server-stats/read-stats.js';
+import { selectFigure } from '../server-stats/read-stats.js';
+import type { ServerStats } from '../server-stats/types.js';
 
 /** Comparison operators (the thresholds' ones), longest first so `<=` is not read as `<`. */
 const EXPECT_OPS: readonly CompareOp[] = ['<=', '>=', '==', '!=', '<', '>'];

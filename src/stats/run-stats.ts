@@ -10,7 +10,8 @@ import { sleep } from '../core/sleep.js';
 import type { TokenPlacement } from '../transport/auth.js';
 import { findDuplicateStreams, type DuplicateStreams } from '../server-stats/duplicates.js';
 import { estimateQuantile, familyNameOf, formatSeries, seriesKey, sumBuckets } from '../server-stats/prometheus.js';
-import { fetchServerStats, labelsMatch, parsePromSelector, selectFigure, type FigureKind, type ServerFigure, type ServerHistogram, type ServerStats, type StatsFormat } from '../server-stats/read-stats.js';
+import { fetchServerStats, labelsMatch, parsePromSelector, selectFigure } from '../server-stats/read-stats.js';
+import type { FigureKind, ServerFigure, ServerHistogram, ServerStats, StatsFormat } from '../server-stats/types.js';
 import { evaluateExpectations, type Expectation, type ExpectationResult } from './expectations.js';
 
 /** What to read and how often. Built once by the CLI. */

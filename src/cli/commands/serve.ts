@@ -14,8 +14,7 @@ import { describeFaults, FAULT_HELP, parseFaults } from '../../serve/faults.js';
 import type { StreamLimitPolicy } from '../../serve/hub.js';
 import { PROFILE_NAMES } from '../../serve/profiles/index.js';
 import type { ServeHandle, ServeOptions } from '../../serve/server.js';
-import type { CliContext } from '../context.js';
-import type { RunCommand } from '../main.js';
+import type { CliContext, RunCommand } from '../context.js';
 
 interface ServeFlags {
   readonly host: string;

@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../core/errors.js';
 import { DEV_JWT_SECRET } from '../../core/dev-jwt.js';
-import type { RunCommand } from '../main.js';
+import type { RunCommand } from '../context.js';
 import { mintFromFlags, type AuthFlags } from '../flags/auth.js';
 
 /** Registers `token`. */
