@@ -45,22 +45,46 @@ export async function openStream(req: StreamRequest): Promise<OpenedStream> {
   }
   const { response, url } = opened;
   const { statusCode } = response;
-  if (statusCode === 200) {
-    const contentType = headerValue(response.headers['content-type']);
-    if (!isEventStreamType(contentType)) {
+  const contentType = headerValue(response.headers['content-type']);
+  switch (classifyStreamResponse(statusCode, contentType)) {
+    case 'open':
+      return { status: statusCode, headers: response.headers, body: response.body, url };
+    case 'not-event-stream':
       discardBody(response.body);
       throw new ProtocolError('SSEKIT_NOT_EVENT_STREAM', `expected Content-Type text/event-stream, got ${contentType === undefined ? 'none' : `'${contentType}'`}: GET ${show(url, req.token)}`, {
         hint: 'is this the stream endpoint? an SSE endpoint answers with text/event-stream',
       });
+    case 'no-content':
+      discardBody(response.body);
+      throw new NoContentError(url);
+    case 'retry':
+    case 'refused': {
+      const body = await readSmallBody(response.body);
+      throw statusErrorFor(statusCode, response.headers, body, url, req.token);
     }
-    return { status: statusCode, headers: response.headers, body: response.body, url };
   }
-  if (statusCode === 204) {
-    discardBody(response.body);
-    throw new NoContentError(url);
-  }
-  const body = await readSmallBody(response.body);
-  throw statusErrorFor(statusCode, response.headers, body, url, req.token);
+}
+
+/**
+ * What a stream response means before its body is read (WHATWG: only a 200 with
+ * `text/event-stream` opens; 204 ends the stream for good): `open`, `not-event-stream`
+ * (protocol violation), `no-content`, `retry` (5xx, 408, 429: worth another attempt) or
+ * `refused` (every other status: the server said no). `listen`, `publish` and the bench fleet
+ * all sort responses with this.
+ */
+export type StreamResponseKind = 'open' | 'not-event-stream' | 'no-content' | 'retry' | 'refused';
+
+/** Sorts a stream response by status and Content-Type (see `StreamResponseKind`). */
+export function classifyStreamResponse(status: number, contentType: string | undefined): StreamResponseKind {
+  if (status === 200) return isEventStreamType(contentType) ? 'open' : 'not-event-stream';
+  if (status === 204) return 'no-content';
+  return isRetryableStatus(status) ? 'retry' : 'refused';
+}
+
+/** `X-Reconnect-Delay` (ms, seed 000) of an open stream; undefined when absent or not digits. */
+export function reconnectDelayHeaderMs(headers: Readonly<Record<string, string | string[] | undefined>>): number | undefined {
+  const value = headerValue(headers['x-reconnect-delay'])?.trim();
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
 /** Whether a Content-Type is `text/event-stream` (parameters such as charset ignored). */

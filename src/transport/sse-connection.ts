@@ -11,7 +11,7 @@ import { sleep } from '../core/sleep.js';
 import { createFrameParser } from '../stream/parse-frames.js';
 import type { TokenPlacement } from './auth.js';
 import { discardBody } from './follow-redirects.js';
-import { describeStatus, headerValue, isRetryable, NoContentError, openStream } from './open-stream.js';
+import { describeStatus, isRetryable, NoContentError, openStream, reconnectDelayHeaderMs } from './open-stream.js';
 import { createReconnectPolicy, type DelaySource } from './reconnect.js';
 
 /** Everything one stream needs; built once by the command. */
@@ -144,8 +144,7 @@ export async function runSseConnection(options: SseConnectionOptions, handlers: 
         dispatcher: options.dispatcher,
         signal: attemptController.signal,
       });
-      const headerDelay = headerValue(opened.headers['x-reconnect-delay']);
-      policy.setHeaderDelay(headerDelay !== undefined && /^\d+$/.test(headerDelay.trim()) ? Number(headerDelay) : undefined);
+      policy.setHeaderDelay(reconnectDelayHeaderMs(opened.headers));
       policy.onOpen();
       attempt = 0;
       parser.reset();

@@ -9,10 +9,9 @@ import { redactText, redactUrl } from '../../core/redact.js';
 import { runListen, type ListenOptions, type ListenStream } from '../../listen/run-listen.js';
 import { createNdjsonSink } from '../../sinks/ndjson.js';
 import { createPrettySink, formatStatus } from '../../sinks/pretty.js';
-import { createStreamAgent } from '../../transport/agent.js';
+import { withStreamAgent } from '../../transport/agent.js';
 import type { TokenPlacement } from '../../transport/auth.js';
-import type { CliContext } from '../context.js';
-import type { RunCommand } from '../main.js';
+import type { CliContext, RunCommand } from '../context.js';
 import { addAuthFlags, authFlagsOf, resolveToken, type AuthFlags } from '../flags/auth.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 
@@ -74,7 +73,7 @@ async function listen(urls: readonly string[], flags: ListenFlags, ctx: CliConte
   const token = await resolveToken(flags);
   const parsedUrls = urls.map((text) => parseHttpUrl(text, 'listen'));
   const streams = buildStreams(urls, parsedUrls, token);
-  const options: ListenOptions = {
+  const options: Omit<ListenOptions, 'dispatcher'> = {
     streams,
     headers: http.headers,
     lastEventId: flags.lastEventId,
@@ -90,7 +89,6 @@ async function listen(urls: readonly string[], flags: ListenFlags, ctx: CliConte
     maxTimeMs: flags.maxTime === undefined ? undefined : parsePositiveDuration(flags.maxTime, '--max-time'),
     untilType: flags.until,
     isHeartbeatHidden: flags.json !== true && flags.heartbeats !== true,
-    dispatcher: createStreamAgent({ connectTimeoutMs: http.connectTimeoutMs, extraCaPem: http.extraCaPem, isInsecure: http.isInsecure }),
   };
   const isMulti = streams.length > 1;
   const write = (text: string): void => void ctx.stdout.write(text);
@@ -103,8 +101,8 @@ async function listen(urls: readonly string[], flags: ListenFlags, ctx: CliConte
         })
       : createPrettySink({ write, writeStatus, useColor: ctx.useColor, isCompact: flags.compact === true, showHeartbeats: flags.heartbeats === true, showTags: isMulti });
 
-  try {
-    const result = await runListen(options, sink, ctx.signal);
+  return withStreamAgent(http, async (dispatcher) => {
+    const result = await runListen({ ...options, dispatcher }, sink, ctx.signal);
     if (result.endReason === 'interrupted') {
       if (ctx.signal.reason instanceof InterruptedError && ctx.signal.reason.message === 'stdout closed') return ExitCode.ok;
       ctx.stderr.write(`ssekit: interrupted after ${result.eventsShown} event${result.eventsShown === 1 ? '' : 's'}\n`);
@@ -118,9 +116,7 @@ async function listen(urls: readonly string[], flags: ListenFlags, ctx: CliConte
       throw isMulti ? new SsekitError(error.code, error.exitCode, `[${first.stream.tag}] ${error.message}`, { hint: error.hint, cause: error }) : error;
     }
     return ExitCode.ok;
-  } finally {
-    await options.dispatcher.destroy().catch(() => undefined);
-  }
+  });
 }
 
 /** One ListenStream per URL, with a short, unique tag (last path segment, else host). */

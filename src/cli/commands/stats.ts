@@ -10,15 +10,14 @@ import { redactUrl } from '../../core/redact.js';
 import { toJson } from '../../reporters/json.js';
 import { renderBenchReport } from '../../reporters/bench-text.js';
 import { renderComparison, renderStatsSample, statsSampleData } from '../../reporters/stats-table.js';
-import type { StatsFormat } from '../../server-stats/read-stats.js';
+import { STATS_FORMATS, type StatsFormat } from '../../server-stats/types.js';
 import { parseExpectation } from '../../stats/expectations.js';
 import { readResultFile, writeResultFile } from '../../stats/result-file.js';
 import { compareResults, mergeResults, parseRegressionLimit } from '../../stats/results.js';
 import { runStats, type StatsOptions, type StatsSample } from '../../stats/run-stats.js';
-import { createStreamAgent } from '../../transport/agent.js';
+import { withStreamAgent } from '../../transport/agent.js';
 import { redactText } from '../../core/redact.js';
-import type { CliContext } from '../context.js';
-import type { RunCommand } from '../main.js';
+import type { CliContext, RunCommand } from '../context.js';
 import { addAuthFlags, authFlagsOf, resolveToken, type AuthFlags } from '../flags/auth.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 
@@ -31,7 +30,6 @@ interface ShowFlags extends AuthFlags, HttpFlags {
   readonly count?: string;
 }
 
-const FORMATS: readonly StatsFormat[] = ['prometheus', 'json', 'status-page'];
 // Moves the cursor home and clears the screen: the live view redraws in place on a terminal.
 const CLEAR_SCREEN = '\u001b[H\u001b[2J';
 
@@ -60,7 +58,7 @@ Examples:
   addHttpFlags(show);
   addAuthFlags(show);
   show
-    .addOption(new Option('--format <format>', 'parse as this format instead of detecting it').choices(FORMATS))
+    .addOption(new Option('--format <format>', 'parse as this format instead of detecting it').choices(STATS_FORMATS))
     .option('-m, --metric <selector>', 'show only this figure (repeatable): name, name{label="v"}, hist:p99, a JSON path (a.b[0].c, admins.length) or a status-page key', collect)
     .option('--expect <expr>', "gate (repeatable), exit 99 when it fails: <selector><op><number>, ops < <= > >= == != (e.g. 'sse_connections_active==0')", collect)
     .option('--watch <interval>', 'read again every interval (e.g. 2s): change since the last sample, counters as rates, until Ctrl-C')
@@ -113,33 +111,32 @@ async function showStats(urlText: string, flags: ShowFlags, ctx: CliContext): Pr
   if (flags.count !== undefined && intervalMs === undefined) throw new UsageError('--count goes with --watch');
   const count = flags.count === undefined ? undefined : parseCount(flags.count, '--count');
   const display = redactUrl(url, token?.queryName === undefined ? [] : [token.queryName]);
-  const dispatcher = createStreamAgent({ connectTimeoutMs: http.connectTimeoutMs, extraCaPem: http.extraCaPem, isInsecure: http.isInsecure });
-  const options: StatsOptions = {
-    url,
-    display,
-    headers: http.headers,
-    token,
-    dispatcher,
-    format: flags.format,
-    timeoutMs: http.connectTimeoutMs,
-    selectors: flags.metric ?? [],
-    expectations,
-    intervalMs,
-    count,
-  };
-  const isJson = flags.json === true;
-  const isWatch = intervalMs !== undefined;
-  const print = (sample: StatsSample): void => {
-    if (isJson) {
-      ctx.stdout.write(`${toJson(statsSampleData(sample, display, { hasSelectors: options.selectors.length > 0 }), isWatch ? 0 : 2)}\n`);
-      return;
-    }
-    const table = renderStatsSample(sample, display, { useColor: ctx.useColor, isWatch });
-    // A terminal gets a live view redrawn in place; a pipe or file gets every sample in turn.
-    if (isWatch && ctx.isTTY) ctx.stdout.write(`${CLEAR_SCREEN}${table}${ctx.useColor ? '\u001b[2m' : ''}${options.count === undefined ? 'Ctrl-C to stop' : `sample ${sample.index} of ${options.count}`}${ctx.useColor ? '\u001b[22m' : ''}\n`);
-    else ctx.stdout.write(`${isWatch && sample.index > 1 ? '\n' : ''}${table}`);
-  };
-  try {
+  return withStreamAgent(http, async (dispatcher) => {
+    const options: StatsOptions = {
+      url,
+      display,
+      headers: http.headers,
+      token,
+      dispatcher,
+      format: flags.format,
+      timeoutMs: http.connectTimeoutMs,
+      selectors: flags.metric ?? [],
+      expectations,
+      intervalMs,
+      count,
+    };
+    const isJson = flags.json === true;
+    const isWatch = intervalMs !== undefined;
+    const print = (sample: StatsSample): void => {
+      if (isJson) {
+        ctx.stdout.write(`${toJson(statsSampleData(sample, display, { hasSelectors: options.selectors.length > 0 }), isWatch ? 0 : 2)}\n`);
+        return;
+      }
+      const table = renderStatsSample(sample, display, { useColor: ctx.useColor, isWatch });
+      // A terminal gets a live view redrawn in place; a pipe or file gets every sample in turn.
+      if (isWatch && ctx.isTTY) ctx.stdout.write(`${CLEAR_SCREEN}${table}${ctx.useColor ? '\u001b[2m' : ''}${options.count === undefined ? 'Ctrl-C to stop' : `sample ${sample.index} of ${options.count}`}${ctx.useColor ? '\u001b[22m' : ''}\n`);
+      else ctx.stdout.write(`${isWatch && sample.index > 1 ? '\n' : ''}${table}`);
+    };
     const result = await runStats(options, {
       signal: ctx.signal,
       onSample: print,
@@ -152,9 +149,7 @@ async function showStats(urlText: string, flags: ShowFlags, ctx: CliContext): Pr
     }
     const failed = result.last?.expectations.some((e) => !e.passed) ?? false;
     return failed ? ExitCode.gateFailed : ExitCode.ok;
-  } finally {
-    await dispatcher.destroy().catch(() => undefined);
-  }
+  });
 }
 
 async function report(file: string, flags: { json?: boolean }, ctx: CliContext): Promise<number> {
