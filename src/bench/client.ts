@@ -9,18 +9,18 @@ import type { Socket } from 'node:net';
 import { Client, type Dispatcher, buildConnector } from 'undici';
 import { ProtocolError } from '../core/errors.js';
 import { createFrameParser, type FrameParser } from '../stream/parse-frames.js';
-import { connectErrorFor, describeStatus, headerValue, isEventStreamType, isRetryableStatus } from '../transport/open-stream.js';
+import { classifyStreamResponse, connectErrorFor, describeStatus, headerValue, reconnectDelayHeaderMs, type StreamResponseKind } from '../transport/open-stream.js';
 import { clampServerDelay, createReconnectPolicy, type ReconnectPolicy } from '../transport/reconnect.js';
-import type { FleetStats } from './fleet-stats.js';
+import type { FleetCounters } from './fleet-counters.js';
 
 /** How a connection was ended on purpose. */
 export type CloseMode = 'graceful' | 'abrupt';
 
 /** What every client of a fleet shares. */
-export interface ClientShared {
+export interface FleetContext {
   readonly origin: string;
   readonly connector: buildConnector.connector;
-  readonly stats: FleetStats;
+  readonly counters: FleetCounters;
   readonly maxEventBytes: number;
   readonly connectTimeoutMs: number;
   readonly retryInitialMs: number;
@@ -75,7 +75,7 @@ class Attempt implements Dispatcher.DispatchHandler {
 /** A virtual client. */
 export class BenchClient {
   readonly index: number;
-  readonly shared: ClientShared;
+  readonly shared: FleetContext;
   /** Path with query, and headers (auth included); replaceable for token rotation. */
   path: string;
   headers: Record<string, string>;
@@ -90,7 +90,7 @@ export class BenchClient {
   private isAwaitingFirstEvent = false;
   private retryTimer: NodeJS.Timeout | undefined;
 
-  constructor(index: number, shared: ClientShared, path: string, headers: Record<string, string>) {
+  constructor(index: number, shared: FleetContext, path: string, headers: Record<string, string>) {
     this.index = index;
     this.shared = shared;
     this.path = path;
@@ -133,41 +133,46 @@ export class BenchClient {
   }
 
   handleResponseStart(attempt: Attempt, controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    const stats = this.shared.stats;
-    stats.countStatus(statusCode);
-    if (statusCode !== 200 || !isEventStreamType(headerValue(headers['content-type']))) {
+    const counters = this.shared.counters;
+    counters.countStatus(statusCode);
+    const kind = classifyStreamResponse(statusCode, headerValue(headers['content-type']));
+    if (kind !== 'open') {
       attempt.isDone = true;
       controller.abort(new Error('rejected'));
-      if (statusCode === 200) {
-        stats.countError('protocol', `Content-Type ${headerValue(headers['content-type']) ?? 'none'}, not text/event-stream`);
-        stats.refusedClients += 1;
-        void this.stop();
-      } else if (isRetryableStatus(statusCode)) {
-        stats.countError('status-5xx', describeStatus(statusCode));
-        this.scheduleReconnect('status');
-      } else {
-        // 204, 401, 403, 404, 409 …: the server said no; retrying would hammer it.
-        stats.countError(statusCode === 204 ? 'status-204' : 'status-4xx', describeStatus(statusCode));
-        stats.refusedClients += 1;
-        void this.stop();
-      }
+      this.refused(kind, statusCode, headers);
       return;
     }
     const now = performance.now();
     this.lastByteAt = now;
-    stats.connectHeaders.recordMs(now - this.startedAt);
-    stats.opens += 1;
-    const hintText = headerValue(headers['x-reconnect-delay']);
-    if (hintText !== undefined && /^\d+$/.test(hintText)) this.ensurePolicy().setHeaderDelay(Number(hintText));
+    counters.connectHeaders.recordMs(now - this.startedAt);
+    counters.opens += 1;
+    const hintMs = reconnectDelayHeaderMs(headers);
+    if (hintMs !== undefined) this.ensurePolicy().setHeaderDelay(hintMs);
     this.policy?.onOpen();
     this.parser.reset();
     this.state = STATE_OPEN;
     this.shared.onOpen(this.index);
   }
 
+  /** A response that did not open the stream: retry a failing server, stop for a refusal. */
+  private refused(kind: Exclude<StreamResponseKind, 'open'>, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    const counters = this.shared.counters;
+    if (kind === 'retry') {
+      counters.countError('status-5xx', describeStatus(statusCode));
+      this.scheduleReconnect('status');
+      return;
+    }
+    // 204, 401, 403, 404, 409 …: the server said no, and retrying would hammer it; a wrong
+    // content type is a protocol violation.
+    if (kind === 'not-event-stream') counters.countError('protocol', `Content-Type ${headerValue(headers['content-type']) ?? 'none'}, not text/event-stream`);
+    else counters.countError(kind === 'no-content' ? 'status-204' : 'status-4xx', describeStatus(statusCode));
+    counters.refusedClients += 1;
+    void this.stop();
+  }
+
   handleData(attempt: Attempt, chunk: Buffer): void {
     this.lastByteAt = performance.now();
-    this.shared.stats.bytesReceived += chunk.length;
+    this.shared.counters.bytesReceived += chunk.length;
     try {
       this.parser.feed(chunk);
     } catch (error) {
@@ -181,20 +186,20 @@ export class BenchClient {
         this.shared.onBug(error);
         return;
       }
-      this.shared.stats.countError('too-large');
+      this.shared.counters.countError('too-large');
       this.scheduleReconnect('network');
     }
   }
 
   /** Frame parser callback (hot path). */
   onEvent(type: string, data: string): void {
-    const stats = this.shared.stats;
-    stats.eventsReceived += 1;
+    const counters = this.shared.counters;
+    counters.eventsReceived += 1;
     // The events of a chunk arrived with it: its receive time, read once per chunk.
     const at = this.lastByteAt;
     if (this.isAwaitingFirstEvent) {
       this.isAwaitingFirstEvent = false;
-      stats.connectFirstEvent.recordMs(at - this.startedAt);
+      counters.connectFirstEvent.recordMs(at - this.startedAt);
     }
     if (this.shared.ignoredTypes !== undefined && this.shared.ignoredTypes.has(type)) return;
     this.shared.onData(this.index, data, at);
@@ -214,7 +219,7 @@ export class BenchClient {
     if (error !== undefined) {
       const kind = wasOpen ? 'reset' : 'connect';
       // The example message is built once per kind, not on every error of a reconnect storm.
-      this.shared.stats.countError(kind, this.shared.stats.errorExamples.has(kind) ? undefined : connectErrorFor(error, new URL(this.path, this.shared.origin)).message);
+      this.shared.counters.countError(kind, this.shared.counters.errorExamples.has(kind) ? undefined : connectErrorFor(error, new URL(this.path, this.shared.origin)).message);
     }
     this.scheduleReconnect(error === undefined ? 'server-closed' : 'network');
   }
@@ -222,7 +227,7 @@ export class BenchClient {
   /** The watchdog saw no byte in time. */
   stall(): void {
     if (this.state !== STATE_OPEN) return;
-    this.shared.stats.countError('stalled');
+    this.shared.counters.countError('stalled');
     this.closeConnection('graceful');
     this.scheduleReconnect('stalled');
   }
@@ -233,7 +238,7 @@ export class BenchClient {
     this.closeConnection(mode === 'abrupt' ? 'abrupt' : 'graceful');
     if (newHeaders !== undefined) this.headers = newHeaders;
     const cause: ReconnectCause = mode === 'abrupt' ? 'churn-abrupt' : mode === 'token-rotation' ? 'token-rotation' : 'churn-graceful';
-    this.shared.stats.countReconnect(cause);
+    this.shared.counters.countReconnect(cause);
     this.state = STATE_WAITING;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -276,7 +281,7 @@ export class BenchClient {
   private scheduleReconnect(cause: ReconnectCause): void {
     if (this.state === STATE_STOPPED) return;
     this.state = STATE_WAITING;
-    this.shared.stats.countReconnect(cause);
+    this.shared.counters.countReconnect(cause);
     const { delayMs } = this.ensurePolicy().nextDelay();
     this.clearRetry();
     this.retryTimer = setTimeout(() => {

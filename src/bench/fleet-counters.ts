@@ -5,7 +5,7 @@
 import { createLatencyHistogram, type LatencyHistogram } from '../metrics/histogram.js';
 
 /** Fleet-wide counters. */
-export interface FleetStats {
+export interface FleetCounters {
   opens: number;
   eventsReceived: number;
   bytesReceived: number;
@@ -26,8 +26,8 @@ export interface FleetStats {
   readonly reconnectTotal: number;
 }
 
-/** Creates empty fleet stats. */
-export function createFleetStats(): FleetStats {
+/** Creates empty fleet counters. */
+export function createFleetCounters(): FleetCounters {
   const statuses = new Map<number, number>();
   const errors = new Map<string, number>();
   const reconnects = new Map<string, number>();

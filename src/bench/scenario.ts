@@ -10,11 +10,11 @@ import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { parseThreshold } from '../metrics/thresholds.js';
+import { STATS_FORMATS, type StatsFormat } from '../server-stats/types.js';
 
-/** How a churning client leaves and comes back. */
-export type ChurnMode = 'graceful' | 'abrupt' | 'token-rotation' | 'duplicate';
-/** The churn modes. */
-export const CHURN_MODES: readonly ChurnMode[] = ['graceful', 'abrupt', 'token-rotation', 'duplicate'];
+/** How a churning client leaves and comes back: FIN, RST, a new token, or a second stream beside the first (seed 001). */
+export const CHURN_MODES = ['graceful', 'abrupt', 'token-rotation', 'duplicate'] as const;
+export type ChurnMode = (typeof CHURN_MODES)[number];
 
 /** Auth for virtual users or the publisher: a fixed token, or a JWT minted per user. */
 export interface AuthPlan {
@@ -37,7 +37,7 @@ export interface ServerStatsPlan {
   readonly url: string;
   /** Prometheus metric (with labels), JSON path, or status-page key. */
   readonly metric: string;
-  readonly format?: 'prometheus' | 'json' | 'status-page' | undefined;
+  readonly format?: StatsFormat | undefined;
   readonly auth?: AuthPlan | undefined;
 }
 
@@ -301,7 +301,7 @@ export function buildPlan(raw: Readonly<Record<string, unknown>>, overrides: Pla
   if (statsUrl !== undefined) {
     const metric = overrides.serverMetric ?? str(statsRaw?.['metric'], 'serverStats.metric', true);
     const format = statsRaw?.['format'];
-    if (format !== undefined && !['prometheus', 'json', 'status-page'].includes(format as string)) at('serverStats.format', 'must be prometheus, json or status-page');
+    if (format !== undefined && !STATS_FORMATS.includes(format as StatsFormat)) at('serverStats.format', `must be one of ${STATS_FORMATS.join(', ')}`);
     serverStats = { url: statsUrl, metric: metric ?? '', format: format as ServerStatsPlan['format'], auth: auth(statsRaw?.['auth'], 'serverStats.auth') };
   }
 

@@ -32,3 +32,19 @@ export function settleOrAbort(promise: Promise<unknown>, signal: AbortSignal): P
     );
   });
 }
+
+/**
+ * Polls `isDone` every `intervalMs` until it holds (true), `timeoutMs` passes (false) or
+ * `signal` aborts (false). For waits on state that many callbacks change (streams opening), where
+ * a promise per change would cost more than a poll.
+ */
+export async function waitUntil(isDone: () => boolean, options: { readonly timeoutMs: number; readonly intervalMs?: number; readonly signal: AbortSignal }): Promise<boolean> {
+  const deadline = performance.now() + options.timeoutMs;
+  const intervalMs = options.intervalMs ?? 20;
+  for (;;) {
+    if (isDone()) return true;
+    const leftMs = deadline - performance.now();
+    if (leftMs <= 0) return false;
+    if (!(await sleep(Math.min(intervalMs, leftMs), options.signal))) return false;
+  }
+}

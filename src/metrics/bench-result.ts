@@ -4,31 +4,11 @@
  * microsecond values, so results can be merged exactly (`ssekit stats merge`) and compared.
  * camelCase; durations in ms unless the name says otherwise. Documented in the README.
  */
-import { decodeLatencyHistogram, summaryStatMs, type LatencySummary } from './histogram.js';
-import type { ThresholdFigures } from './thresholds.js';
+import { decodeLatencyHistogram, summaryStatMs, type HistogramBlock } from './histogram.js';
+import type { ThresholdFigures, ThresholdVerdict } from './thresholds.js';
 
 /** The current schema version. */
 export const RESULT_SCHEMA_VERSION = 1;
-
-/** A latency distribution: percentiles for people, the encoded histogram for machines. */
-export interface HistogramBlock {
-  readonly summary: LatencySummary;
-  /** HdrHistogram compressed base64 (values in µs). */
-  readonly hdr: string;
-}
-
-/** One threshold's verdict. */
-export interface ThresholdVerdict {
-  /** As written, e.g. `p99<500ms`. */
-  readonly expression: string;
-  /** The figure checked, e.g. `latency.p99`. */
-  readonly metric: string;
-  /** Its value (ms for latencies, a fraction for rates); null when it had no samples. */
-  readonly value: number | null;
-  readonly passed: boolean;
-  /** Why it failed, e.g. `no samples`. */
-  readonly reason?: string;
-}
 
 /** One sample of the leak detector: the server's count of open streams beside ours. */
 export interface ServerSample {

@@ -120,3 +120,15 @@ export function summaryStatMs(summary: LatencySummary, stat: string): number | u
       return undefined;
   }
 }
+
+/** A latency distribution in a result file: percentiles for people, the encoded histogram for machines. */
+export interface HistogramBlock {
+  readonly summary: LatencySummary;
+  /** HdrHistogram compressed base64 (values in µs). */
+  readonly hdr: string;
+}
+
+/** A histogram as a result block. */
+export function histogramBlock(histogram: LatencyHistogram): HistogramBlock {
+  return { summary: summarizeLatency(histogram), hdr: histogram.encode() };
+}

@@ -4,7 +4,8 @@
  * strings; callers write them.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { BenchResult, HistogramBlock } from '../metrics/bench-result.js';
+import type { BenchResult } from '../metrics/bench-result.js';
+import type { HistogramBlock } from '../metrics/histogram.js';
 import { formatDuration } from '../core/duration.js';
 import { redactText } from '../core/redact.js';
 import { decodeLatencyHistogram } from '../metrics/histogram.js';

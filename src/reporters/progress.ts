@@ -3,7 +3,7 @@
  * It receives periodic snapshots (k6 flushers), never one call per event.
  */
 import ora, { type Ora } from 'ora';
-import type { BenchProgress } from '../bench/run-bench.js';
+import type { BenchProgress } from '../bench/progress.js';
 import { formatDuration } from '../core/duration.js';
 
 /** A progress display. */

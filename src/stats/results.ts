@@ -23,8 +23,9 @@
  */
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
-import { decodeLatencyHistogram, summarizeLatency, createLatencyHistogram, type LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
-import { RESULT_SCHEMA_VERSION, thresholdFiguresOf, type BenchResult, type HistogramBlock, type LeakReport, type ThresholdVerdict } from '../metrics/bench-result.js';
+import { decodeLatencyHistogram, summarizeLatency, createLatencyHistogram, type HistogramBlock, type LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
+import { RESULT_SCHEMA_VERSION, thresholdFiguresOf, type BenchResult, type LeakReport } from '../metrics/bench-result.js';
+import type { ThresholdVerdict } from '../metrics/thresholds.js';
 import { evaluateThresholds, parseThreshold } from '../metrics/thresholds.js';
 
 /** A result and the file it came from (for messages). */

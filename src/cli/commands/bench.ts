@@ -3,9 +3,6 @@
  * backend, delivery latency, loss and server-side connection leaks, judged by thresholds.
  * With no argument it runs the admin-orders scenario against an embedded `ssekit serve`.
  */
-import { constants } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../../core/errors.js';
@@ -19,12 +16,12 @@ import { credentialsFor } from '../../bench/identities.js';
 import { renderBenchReport } from '../../reporters/bench-text.js';
 import { renderJunit, renderSummaryMarkdown } from '../../reporters/ci.js';
 import { toJson } from '../../reporters/json.js';
-import { createStreamAgent } from '../../transport/agent.js';
+import { withStreamAgent } from '../../transport/agent.js';
 import { parseThreshold } from '../../metrics/thresholds.js';
-import type { CliContext } from '../context.js';
-import type { RunCommand } from '../main.js';
+import type { CliContext, RunCommand } from '../context.js';
 import { startEmbeddedServer } from '../embedded-server.js';
 import { addAuthFlags, authFlagsOf, checkAuthFlags, parseClaims, readJwtKey, resolveToken, type AuthFlags } from '../flags/auth.js';
+import { checkOutputPaths, writeOutputFiles } from '../flags/output.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 import { VERSION } from '../version.js';
 
@@ -125,78 +122,50 @@ async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliCo
   let plan = buildPlan(raw, { ...overrides, ...(isEmbedded ? { target: 'http://127.0.0.1:1' } : {}) }, source);
   plan.thresholds.forEach((t) => parseThreshold(t));
   const shard = parseShard(flags.shard);
-  await checkOutputPaths(flags);
+  await checkOutputPaths([flags.out, flags.junit, flags.summaryMd]);
 
   const embedded = isEmbedded ? await startEmbeddedServer(ctx) : undefined;
   if (embedded !== undefined) {
     plan = buildPlan(raw, { ...overrides, target: embedded.url }, source);
     ctx.stderr.write(`embedded ssekit serve on ${embedded.url} (admin-orders); ${plan.clients} clients, ${plan.durationMs / 1000} s\n`);
   }
-  const dispatcher = createStreamAgent({ connectTimeoutMs: plan.connectTimeoutMs, extraCaPem: http.extraCaPem, isInsecure: http.isInsecure });
   const progress = createProgressReporter(ctx.stderr, { isTTY: Boolean(ctx.stderr.isTTY) && ctx.useColor });
+  const settings = { ...http, connectTimeoutMs: plan.connectTimeoutMs };
   let result: BenchResult | undefined;
   try {
-    const publishAuth = plan.publish?.auth ?? plan.auth;
-    const publisherCredentials = await credentialsFor(publishAuth, 0);
-    result = await runBench(
-      {
-        plan,
-        shard,
-        runId: flags.runId,
-        startAtMs: parseStartAt(flags.startAt),
-        createProducer: (url) => createProducer(url, { method: plan.publish?.method, headers: http.headers, token: publisherCredentials.token, dispatcher, timeoutMs: 10_000 }),
-        readServerCount: await createServerCountReader(plan, dispatcher, http.headers),
-        headers: http.headers,
-        extraCaPem: http.extraCaPem,
-        isInsecure: http.isInsecure,
-        dispatcher,
-        version: VERSION,
-      },
-      { signal: ctx.signal, onProgress: (p) => progress.onProgress(p), onNotice: (text) => progress.notice(`ssekit: ${redactText(text)}`) },
+    const publisherCredentials = await credentialsFor(plan.publish?.auth ?? plan.auth, 0);
+    result = await withStreamAgent(settings, async (dispatcher) =>
+      runBench(
+        {
+          plan,
+          shard,
+          runId: flags.runId,
+          startAtMs: parseStartAt(flags.startAt),
+          createProducer: (url) => createProducer(url, { method: plan.publish?.method, headers: http.headers, token: publisherCredentials.token, dispatcher, timeoutMs: 10_000 }),
+          readServerCount: await createServerCountReader(plan, dispatcher, http.headers),
+          headers: http.headers,
+          http: settings,
+          dispatcher,
+          version: VERSION,
+        },
+        { signal: ctx.signal, onProgress: (p) => progress.onProgress(p), onNotice: (text) => progress.notice(`ssekit: ${redactText(text)}`) },
+      ),
     );
   } finally {
     progress.stop();
-    await dispatcher.destroy().catch(() => undefined);
     await embedded?.stop();
   }
   // Nothing collected is lost: the report is printed and every file written that can be.
-  const writeFailures = await writeOutputs(result, flags);
+  const writeFailures = await writeOutputFiles([
+    [flags.out, () => `${toJson(result)}\n`],
+    [flags.junit, () => renderJunit(result)],
+    [flags.summaryMd, () => renderSummaryMarkdown(result)],
+  ]);
   if (flags.json === true) ctx.stdout.write(`${toJson(result)}\n`);
   else ctx.stdout.write(renderBenchReport(result, { useColor: ctx.useColor, width: ctx.stdout.columns ?? 100 }));
   if (writeFailures.length > 0) throw new UsageError(writeFailures.join('; '));
   if (result.endReason === 'interrupted') return ExitCode.interrupted;
   return result.endReason === 'passed' ? ExitCode.ok : ExitCode.gateFailed;
-}
-
-/** Writes every requested file; one that fails does not stop the others. Returns the failures. */
-async function writeOutputs(result: BenchResult, flags: BenchFlags): Promise<string[]> {
-  const writes: [string | undefined, () => string][] = [
-    [flags.out, () => `${toJson(result)}\n`],
-    [flags.junit, () => renderJunit(result)],
-    [flags.summaryMd, () => renderSummaryMarkdown(result)],
-  ];
-  const failures: string[] = [];
-  for (const [path, render] of writes) {
-    if (path === undefined) continue;
-    try {
-      await writeFile(path, render());
-    } catch (error) {
-      failures.push(`cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
-  return failures;
-}
-
-/** Fails before the run, not after it, when an output file could not be written. */
-async function checkOutputPaths(flags: BenchFlags): Promise<void> {
-  for (const path of [flags.out, flags.junit, flags.summaryMd]) {
-    if (path === undefined) continue;
-    try {
-      await access(dirname(resolve(path)), constants.W_OK);
-    } catch (error) {
-      throw new UsageError(`cannot write ${path}: its directory is missing or read-only (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
 }
 
 function overridesFrom(flags: BenchFlags, context: { target: string | undefined; isEmbedded: boolean; auth: AuthPlan | undefined; connectTimeoutMs: number | undefined }): PlanOverrides {
