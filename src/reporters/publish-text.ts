@@ -5,7 +5,7 @@
 import { Chalk } from 'chalk';
 import { formatDuration } from '../core/duration.js';
 import { redactText } from '../core/redact.js';
-import type { PublishedEvent, PublishResult } from '../publish/run-publish.js';
+import type { PublishedEvent, PublishResult } from '../metrics/publish-result.js';
 
 /** Formatting for one run. */
 export interface PublishTextReporter {
@@ -30,13 +30,13 @@ export function createPublishTextReporter(options: { useColor: boolean; targetMs
       return `${head} delivered ${counts} in ${color(ms(event.latencyMs))} ${chalk.gray(`(producer call ${ms(event.callMs)})`)}`;
     },
     summary(result) {
-      const l = result.latency;
+      const l = result.latency.summary;
       const lines = [
         `sent ${result.sent} · delivered ${result.delivered}/${result.expectedDeliveries} to ${result.watchers} watcher${result.watchers === 1 ? '' : 's'} · lost ${result.lost} · duplicated ${result.duplicated} · producer errors ${result.producerErrors}`,
-        `latency p50 ${ms(l.p50Ms)} · p90 ${ms(l.p90Ms)} · p99 ${ms(l.p99Ms)} · max ${ms(l.maxMs)}   producer call p50 ${ms(result.callLatency.p50Ms)} · max ${ms(result.callLatency.maxMs)}`,
+        `latency p50 ${ms(l.p50Ms)} · p90 ${ms(l.p90Ms)} · p99 ${ms(l.p99Ms)} · max ${ms(l.maxMs)}   producer call p50 ${ms(result.callLatency.summary.p50Ms)} · max ${ms(result.callLatency.summary.maxMs)}`,
       ];
       if (result.endReason === 'interrupted') lines.push(chalk.yellow('INTERRUPTED: partial results'));
-      else if (result.failures.length === 0) lines.push(chalk.green(`PASS: ${result.gate} ${ms(result.gateValueMs)} ≤ ${ms(result.targetMs)} target, nothing lost`));
+      else if (result.failures.length === 0) lines.push(chalk.green(`PASS: ${result.gate} ${ms(result.gateValueMs ?? Number.NaN)} ≤ ${ms(result.targetMs)} target, nothing lost`));
       else lines.push(chalk.red(`FAIL: ${result.failures.map((f) => redactText(f)).join('; ')}`));
       return `${lines.join('\n')}\n`;
     },

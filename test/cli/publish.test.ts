@@ -3,6 +3,7 @@
  * each producer, the gate's exit code, lost events, and producer errors.
  */
 import { describe, expect, it } from 'vitest';
+import { decodeLatencyHistogram } from '../../src/metrics/histogram.js';
 import { DEV_JWT_SECRET } from '../../src/core/dev-jwt.js';
 import { parseFaults } from '../../src/serve/faults.js';
 import { requireBroker } from '../helpers/brokers.js';
@@ -33,8 +34,10 @@ describe('publish with the HTTP producer (seed 000: POST /orders)', () => {
     expect(run.exitCode).toBe(0);
     const result = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(result).toMatchObject({ schemaVersion: 1, kind: 'publish', endReason: 'passed', sent: 4, watchers: 3, expectedDeliveries: 12, delivered: 12, lost: 0, duplicated: 0 });
-    expect((result['latency'] as { count: number }).count).toBe(12);
-    expect(typeof result['histogram']).toBe('string');
+    // The same histogram blocks as a bench result: a summary, and the HDR encoding.
+    const latency = result['latency'] as { summary: { count: number }; hdr: string };
+    expect(latency.summary.count).toBe(12);
+    expect(decodeLatencyHistogram(latency.hdr).count).toBe(12);
     expect(result['events']).toHaveLength(4);
   });
 

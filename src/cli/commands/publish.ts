@@ -10,13 +10,16 @@ import { parseDuration, parsePositiveByteSize } from '../../core/duration.js';
 import { redactUrl } from '../../core/redact.js';
 import { createProducer, producerKindOf } from '../../producers/producer.js';
 import { compileTemplate } from '../../producers/template.js';
-import { runPublish, type Correlation, type GateStat, type PublishedEvent, type PublishOptions } from '../../publish/run-publish.js';
+import { GATE_STATS, type PublishedEvent } from '../../metrics/publish-result.js';
+import type { Correlation } from '../../publish/correlation.js';
+import { runPublish, type PublishOptions } from '../../publish/run-publish.js';
 import { toJson } from '../../reporters/json.js';
 import { createPublishTextReporter } from '../../reporters/publish-text.js';
-import { createStreamAgent } from '../../transport/agent.js';
-import type { CliContext } from '../context.js';
-import type { RunCommand } from '../main.js';
+import { withStreamAgent } from '../../transport/agent.js';
+import type { CliContext, RunCommand } from '../context.js';
 import { addAuthFlags, authFlagsOf, resolveToken, type AuthFlags } from '../flags/auth.js';
+import { VERSION } from '../version.js';
+import { checkOutputPaths, writeOutputFiles } from '../flags/output.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 
 interface PublishFlags extends AuthFlags, HttpFlags {
@@ -28,11 +31,12 @@ interface PublishFlags extends AuthFlags, HttpFlags {
   readonly rate: string;
   readonly timeout: string;
   readonly target: string;
-  readonly gate: GateStat;
+  readonly gate: (typeof GATE_STATS)[number];
   readonly idFrom?: string;
   readonly idPath?: string;
   readonly json?: boolean;
   readonly maxEventSize: string;
+  readonly out?: string;
 }
 
 /** Default bodies per producer kind: shaped like the seeds, with the correlation marker. */
@@ -45,7 +49,6 @@ export const DEFAULT_BODIES = {
   amqp: '{"deal_id":"{{uuid}}","client_id":"{{uuid}}","title":"ssekit {{nonce}}","status":"draft","created_at":"{{now}}"}',
 } as const;
 
-const GATES: readonly GateStat[] = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'];
 
 /** Registers `publish`. */
 export function registerPublishCommand(program: Command, run: RunCommand): void {
@@ -64,10 +67,11 @@ export function registerPublishCommand(program: Command, run: RunCommand): void 
     .option('--rate <per-second>', 'publish rate (open model: sends on schedule even when deliveries lag)', '10')
     .option('--timeout <duration>', 'an event not seen this long after its scheduled send is lost', '5s')
     .option('--target <duration>', 'latency target', '500ms')
-    .addOption(new Option('--gate <stat>', 'statistic checked against --target').choices(GATES).default('p99'))
+    .addOption(new Option('--gate <stat>', 'statistic checked against --target').choices(GATE_STATS).default('p99'))
     .option('--id-from <json-path>', "correlate by the id in the producer's response at this path (e.g. order_id)")
     .option('--id-path <json-path>', "…found in the delivered event's data at this path (e.g. data.order_id)")
     .option('--json', 'print the result as JSON (no per-event lines)')
+    .option('-o, --out <file>', "write the result JSON here (written even when the gate fails; 'ssekit stats report|compare' read it)")
     .option('--max-event-size <size>', 'largest event accepted on a watched stream', '1MiB')
     .addHelpText(
       'after',
@@ -112,42 +116,40 @@ async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext
   const listenersPerStream = parseCount(flags.listeners, '--listeners');
   const targetMs = parseDuration(flags.target, '--target');
   const maxEventBytes = parsePositiveByteSize(flags.maxEventSize, '--max-event-size');
-  // Everything is validated: only now open resources (the agent must be closed on every path).
-  const dispatcher = createStreamAgent({ connectTimeoutMs: http.connectTimeoutMs, extraCaPem: http.extraCaPem, isInsecure: http.isInsecure });
-  const producer = createProducer(producerUrl, { method: flags.method, headers: http.headers, token, dispatcher, timeoutMs: http.connectTimeoutMs });
-  const options: PublishOptions = {
-    producer,
-    template,
-    correlation,
-    watch,
-    listenersPerStream,
-    headers: http.headers,
-    count,
-    ratePerSecond: rate,
-    timeoutMs,
-    targetMs,
-    gate: flags.gate,
-    maxEventBytes,
-    openTimeoutMs: Math.max(http.connectTimeoutMs, 5_000),
-    dispatcher,
-  };
-  const reporter = createPublishTextReporter({ useColor: ctx.useColor, targetMs: options.targetMs });
-  const isJson = flags.json === true;
-  try {
+  await checkOutputPaths([flags.out]);
+  // Everything is validated: only now open resources (the agent is closed on every path).
+  return withStreamAgent(http, async (dispatcher) => {
+    const options: PublishOptions = {
+      producer: createProducer(producerUrl, { method: flags.method, headers: http.headers, token, dispatcher, timeoutMs: http.connectTimeoutMs }),
+      template,
+      correlation,
+      watch,
+      listenersPerStream,
+      headers: http.headers,
+      count,
+      ratePerSecond: rate,
+      timeoutMs,
+      targetMs,
+      gate: flags.gate,
+      maxEventBytes,
+      openTimeoutMs: Math.max(http.connectTimeoutMs, 5_000),
+      dispatcher,
+      version: VERSION,
+    };
+    const reporter = createPublishTextReporter({ useColor: ctx.useColor, targetMs: options.targetMs });
+    const isJson = flags.json === true;
     const result = await runPublish(options, {
       signal: ctx.signal,
       ...(isJson ? {} : { onEvent: (event: PublishedEvent) => void ctx.stdout.write(`${reporter.eventLine(event)}\n`) }),
       onStatus: (text) => void ctx.stderr.write(`${text}\n`),
     });
-    if (isJson) {
-      const { histogram, events, ...rest } = result;
-      ctx.stdout.write(`${toJson({ schemaVersion: 1, kind: 'publish', ...rest, histogram: histogram.encode(), events })}\n`);
-    } else ctx.stdout.write(reporter.summary(result));
+    const writeFailures = await writeOutputFiles([[flags.out, () => `${toJson(result)}\n`]]);
+    if (isJson) ctx.stdout.write(`${toJson(result)}\n`);
+    else ctx.stdout.write(reporter.summary(result));
+    if (writeFailures.length > 0) throw new UsageError(writeFailures.join('; '));
     if (result.endReason === 'interrupted') return ExitCode.interrupted;
     return result.endReason === 'passed' ? ExitCode.ok : ExitCode.gateFailed;
-  } finally {
-    await dispatcher.destroy().catch(() => undefined);
-  }
+  });
 }
 
 async function readBody(data: string): Promise<string> {
@@ -158,3 +160,4 @@ async function readBody(data: string): Promise<string> {
     throw new UsageError(`--data: cannot read ${data.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
 }
+
