@@ -42,3 +42,11 @@ export function createPublishTextReporter(options: { useColor: boolean; targetMs
     },
   };
 }
+
+/** `stats report` of a publish result: every event's line, then the summary. */
+export function renderPublishReport(result: PublishResult, options: { useColor: boolean }): string {
+  const chalk = new Chalk({ level: options.useColor ? 1 : 0 });
+  const reporter = createPublishTextReporter({ useColor: options.useColor, targetMs: result.targetMs });
+  const title = chalk.bold(redactText(`ssekit publish · ${result.producer} · ${result.watchers} watcher${result.watchers === 1 ? '' : 's'} · ${formatDuration(result.durationMs)}`));
+  return `${title}\n\n${result.events.map((event) => `${reporter.eventLine(event)}\n`).join('')}\n${reporter.summary(result)}`;
+}

@@ -5,7 +5,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { formatDuration } from '../core/duration.js';
 import { redactText } from '../core/redact.js';
-import type { Comparison, ComparedFigure } from '../stats/results.js';
+import type { ComparedFigure, ComparedRun, Comparison } from '../stats/compare.js';
 import type { FigureRow, StatsSample } from '../stats/run-stats.js';
 
 /** Formatting options. */
@@ -125,12 +125,17 @@ function figureValue(value: number | null, unit: ComparedFigure['unit']): string
   return formatNumber(value);
 }
 
+function describeRun(run: ComparedRun): string {
+  const parts = [run.scenario, ...(run.runId === null ? [] : [`run ${run.runId}`]), run.endReason, ...(run.leak === null ? [] : [`leaks: ${run.leak === 'ok' ? 'none' : run.leak}`])];
+  return redactText(parts.join(' · '));
+}
+
 /** `compare`: the two runs side by side with the change. */
 export function renderComparison(comparison: Comparison, files: { readonly base: string; readonly next: string }, options: StatsTableOptions): string {
   const chalk = new Chalk({ level: options.useColor ? 1 : 0 });
   const out: string[] = [
-    chalk.bold(`base ${files.base}: ${comparison.base.scenario} · run ${comparison.base.runId} · ${comparison.base.endReason} · leaks: ${comparison.base.leak === 'ok' ? 'none' : comparison.base.leak}`),
-    chalk.bold(`new  ${files.next}: ${comparison.next.scenario} · run ${comparison.next.runId} · ${comparison.next.endReason} · leaks: ${comparison.next.leak === 'ok' ? 'none' : comparison.next.leak}`),
+    chalk.bold(`base ${files.base}: ${describeRun(comparison.base)}`),
+    chalk.bold(`new  ${files.next}: ${describeRun(comparison.next)}`),
   ];
   if (!comparison.isSameScenario) out.push(chalk.yellow('note: the runs are of different scenarios (or scenario versions)'));
   out.push('');

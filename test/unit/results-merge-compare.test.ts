@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
 import { createLatencyHistogram, decodeLatencyHistogram, summarizeLatency } from '../../src/metrics/histogram.js';
-import { compareResults, mergeResults, parseRegressionLimit, validateResult, type NamedResult } from '../../src/stats/results.js';
+import type { BenchResult } from '../../src/metrics/bench-result.js';
+import { compareResults, parseRegressionLimit } from '../../src/stats/compare.js';
+import { mergeResults } from '../../src/stats/merge.js';
+import { validateResultFile as validateResult, type NamedResult as AnyNamedResult } from '../../src/stats/result-file.js';
+
+type NamedResult = AnyNamedResult<BenchResult>;
 import { latencies, makeResult } from '../fixtures/stats/make-result.js';
 
 function shards(): { inputs: NamedResult[]; all: number[] } {
@@ -155,14 +160,16 @@ describe('compareResults', () => {
 
 describe('validateResult', () => {
   it('accepts a valid result', () => {
-    expect(validateResult(JSON.parse(JSON.stringify(makeResult())), 'r.json').runId).toBe('run-1');
+    const result = validateResult(JSON.parse(JSON.stringify(makeResult())), 'r.json');
+    expect(result.kind === 'bench' && result.runId).toBe('run-1');
   });
 
   it.each([
-    [[1, 2], /r\.json: not a bench result \(not a JSON object\)/],
-    [{ hello: 1 }, /r\.json: not a bench result \(no schemaVersion\)/],
+    [[1, 2], /r\.json: not a result \(not a JSON object\)/],
+    [{ hello: 1 }, /r\.json: not a result \(no schemaVersion\)/],
     [{ ...makeResult(), schemaVersion: 2 }, /r\.json: schemaVersion 2 is not supported \(this ssekit reads 1\)/],
-    [{ ...makeResult(), kind: 'publish' }, /kind "publish" is not 'bench'/],
+    [{ ...makeResult(), kind: 'listen' }, /kind "listen" is not 'bench' or 'publish'/],
+    [{ ...makeResult(), kind: 'publish' }, /producer is missing or not a string/],
     [{ ...makeResult(), latency: { summary: {}, hdr: 42 } }, /latency\.hdr is missing or not a string/],
     [{ ...makeResult(), latency: { summary: {}, hdr: 'not-base64!' } }, /latency\.hdr is not an HdrHistogram/],
   ])('rejects a wrong file in one line naming it (%#)', (json, message) => {

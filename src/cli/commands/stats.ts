@@ -9,11 +9,13 @@ import { parseDuration } from '../../core/duration.js';
 import { redactUrl } from '../../core/redact.js';
 import { toJson } from '../../reporters/json.js';
 import { renderBenchReport } from '../../reporters/bench-text.js';
+import { renderPublishReport } from '../../reporters/publish-text.js';
 import { renderComparison, renderStatsSample, statsSampleData } from '../../reporters/stats-table.js';
 import { STATS_FORMATS, type StatsFormat } from '../../server-stats/types.js';
 import { parseExpectation } from '../../stats/expectations.js';
-import { readResultFile, writeResultFile } from '../../stats/result-file.js';
-import { compareResults, mergeResults, parseRegressionLimit } from '../../stats/results.js';
+import { readResultFile, requireBenchResult, writeResultFile } from '../../stats/result-file.js';
+import { compareResults, parseRegressionLimit } from '../../stats/compare.js';
+import { mergeResults } from '../../stats/merge.js';
 import { runStats, type StatsOptions, type StatsSample } from '../../stats/run-stats.js';
 import { withStreamAgent } from '../../transport/agent.js';
 import { redactText } from '../../core/redact.js';
@@ -79,14 +81,14 @@ customers), users listed more than once are shown (seed 001's duplicate connecti
 
   stats
     .command('report')
-    .description('print the report of a bench result file again')
-    .argument('<result.json>', "a file written by 'ssekit bench --out'")
+    .description('print the report of a bench or publish result file again')
+    .argument('<result.json>', "a file written by 'ssekit bench --out' or 'ssekit publish --out'")
     .option('--json', 'print the validated result as JSON')
     .action((file: string, flags: { json?: boolean }) => run((ctx) => report(file, flags, ctx)));
 
   stats
     .command('compare')
-    .description('compare two bench results: percentiles, loss, errors and leaks side by side with the change')
+    .description('compare two results (bench or publish): percentiles, loss, errors and leaks side by side with the change')
     .argument('<base.json>', 'the baseline run')
     .argument('<new.json>', 'the run to judge')
     .option('--max-regression <limit>', 'exit 99 when p99 latency got worse by more than this: a percentage of the base (10%) or a duration (50ms)')
@@ -154,7 +156,9 @@ async function showStats(urlText: string, flags: ShowFlags, ctx: CliContext): Pr
 
 async function report(file: string, flags: { json?: boolean }, ctx: CliContext): Promise<number> {
   const { result } = await readResultFile(file);
-  ctx.stdout.write(flags.json === true ? `${toJson(result)}\n` : renderBenchReport(result, { useColor: ctx.useColor, width: ctx.stdout.columns ?? 100 }));
+  if (flags.json === true) ctx.stdout.write(`${toJson(result)}\n`);
+  else if (result.kind === 'bench') ctx.stdout.write(renderBenchReport(result, { useColor: ctx.useColor, width: ctx.stdout.columns ?? 100 }));
+  else ctx.stdout.write(renderPublishReport(result, { useColor: ctx.useColor }));
   return ExitCode.ok;
 }
 
@@ -168,7 +172,7 @@ async function compare(baseFile: string, nextFile: string, flags: { maxRegressio
 }
 
 async function merge(files: readonly string[], flags: { out?: string }, ctx: CliContext): Promise<number> {
-  const inputs = await Promise.all(files.map((file) => readResultFile(file)));
+  const inputs = (await Promise.all(files.map((file) => readResultFile(file)))).map((named) => requireBenchResult(named, 'merge'));
   const { result, warnings } = mergeResults(inputs);
   for (const warning of warnings) ctx.stderr.write(`warning: ${warning}\n`);
   const json = toJson(result);

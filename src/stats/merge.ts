@@ -1,0 +1,151 @@
+/**
+ * Merging the shards of one bench run exactly: a pure function over parsed results (the CLI
+ * reads and writes the files).
+ *
+ * Merge rules (documented in the README):
+ * - Only shards of one run: same `scenario.hash`, `scenario.name` and `runId`, each a shard
+ *   (`shard` not null), same shard count, no index twice; otherwise a `UsageError`.
+ * - Histograms are decoded, added and re-encoded (HDR addition is exact: never averaged
+ *   percentiles); summaries are recomputed from the sum.
+ * - Counts and `byReason`/`statuses`/`byClass` maps are summed; `clients.planned`, `peakOpen`
+ *   and `opens` summed (each shard holds its own slice of the population); `durationMs` max,
+ *   `startedAt` min, `endedAt` max.
+ * - Leak: every shard watches the same server, so the reports are not added. The merged report
+ *   is the one of the shard with the most samples (ties: the last to end, whose final reading
+ *   came after the others had closed), made conservative: verdict `leak` when any shard saw a
+ *   leak, `leaked` and `maxDrift` the largest any shard saw.
+ * - Thresholds: every expression any shard had is judged again on the merged figures, by the
+ *   same code bench judges a run with (`thresholdFiguresOf`): latency percentiles of the added
+ *   histograms, summed counts, and the merged leak report.
+ * - `self`: CPU summed, memory the largest process's, sockets summed (null if any is null).
+ * - `endReason`: `interrupted` if any shard was; else `failed` if a merged threshold failed (or,
+ *   with no thresholds at all, if any shard failed); else `passed`.
+ */
+import { UsageError } from '../core/errors.js';
+import { RESULT_SCHEMA_VERSION, thresholdFiguresOf, type BenchResult, type LeakReport } from '../metrics/bench-result.js';
+import { createLatencyHistogram, decodeLatencyHistogram, summarizeLatency, type HistogramBlock, type LatencyHistogram } from '../metrics/histogram.js';
+import { evaluateThresholds, parseThreshold, type ThresholdVerdict } from '../metrics/thresholds.js';
+import type { NamedResult } from './result-file.js';
+
+function decode(block: HistogramBlock): LatencyHistogram {
+  return decodeLatencyHistogram(block.hdr);
+}
+
+/** Adds encoded histograms exactly and summarizes the sum. */
+export function mergeHistogramBlocks(blocks: readonly HistogramBlock[]): HistogramBlock {
+  const total = createLatencyHistogram();
+  for (const block of blocks) total.add(decode(block));
+  return { summary: summarizeLatency(total), hdr: total.encode() };
+}
+
+function sumMaps(maps: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const map of maps) for (const [k, v] of Object.entries(map)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
+
+/** The merged result and anything worth telling the user (missing shards). */
+export interface MergeOutcome {
+  readonly result: BenchResult;
+  readonly warnings: readonly string[];
+}
+
+/** Merges the shards of one sharded bench run (rules in the file comment). */
+export function mergeResults(inputs: readonly NamedResult<BenchResult>[]): MergeOutcome {
+  const first = inputs[0];
+  if (first === undefined) throw new UsageError('merge: no result files given');
+  const warnings: string[] = [];
+  const seen = new Map<number, string>();
+  for (const { file, result } of inputs) {
+    if (result.scenario.hash !== first.result.scenario.hash || result.scenario.name !== first.result.scenario.name) {
+      throw new UsageError(`${file}: scenario ${result.scenario.name} (${result.scenario.hash}) differs from ${first.file}'s ${first.result.scenario.name} (${first.result.scenario.hash}): not shards of one run`);
+    }
+    if (result.runId !== first.result.runId) throw new UsageError(`${file}: run ${result.runId} differs from ${first.file}'s ${first.result.runId}: not shards of one run`, { hint: "shards of one run share a run id: start them with the same scenario and 'ssekit bench --shard i/N'" });
+    if (inputs.length > 1 && result.shard === null) throw new UsageError(`${file}: not a shard (shard is null): only the shards of one sharded run can be merged`);
+    if (result.shard !== null) {
+      if (first.result.shard !== null && result.shard.count !== first.result.shard.count) throw new UsageError(`${file}: shard ${result.shard.index}/${result.shard.count} does not match ${first.file}'s count of ${first.result.shard.count}`);
+      const other = seen.get(result.shard.index);
+      if (other !== undefined) throw new UsageError(`${file}: shard ${result.shard.index}/${result.shard.count} given twice (also ${other})`);
+      seen.set(result.shard.index, file);
+    }
+  }
+  if (first.result.shard !== null) {
+    const missing = Array.from({ length: first.result.shard.count }, (_, i) => i + 1).filter((i) => !seen.has(i));
+    if (missing.length > 0) warnings.push(`shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${first.result.shard.count} missing: the merged result covers only part of the run`);
+  }
+  const results = inputs.map((i) => i.result);
+  const pick = <T>(f: (r: BenchResult) => T): T[] => results.map(f);
+  const latency = mergeHistogramBlocks(pick((r) => r.latency));
+  const connect = { headers: mergeHistogramBlocks(pick((r) => r.connect.headers)), firstEvent: mergeHistogramBlocks(pick((r) => r.connect.firstEvent)) };
+  const eventKeys = Object.keys(first.result.events) as (keyof BenchResult['events'])[];
+  const events = Object.fromEntries(eventKeys.map((k) => [k, sum(pick((r) => r.events[k] ?? 0))])) as unknown as BenchResult['events'];
+  const socketsAt = (f: (r: BenchResult) => number | null): number | null => {
+    const values = pick(f);
+    return values.some((v) => v === null) ? null : sum(values as number[]);
+  };
+  const merged: Omit<BenchResult, 'thresholds' | 'endReason'> = {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    kind: 'bench',
+    tool: first.result.tool,
+    scenario: first.result.scenario,
+    runId: first.result.runId,
+    shard: null,
+    startedAt: pick((r) => r.startedAt).sort()[0] as string,
+    endedAt: pick((r) => r.endedAt).sort().at(-1) as string,
+    durationMs: Math.max(...pick((r) => r.durationMs)),
+    target: first.result.target,
+    clients: { planned: sum(pick((r) => r.clients.planned)), peakOpen: sum(pick((r) => r.clients.peakOpen)), opens: sum(pick((r) => r.clients.opens)) },
+    connect,
+    latency,
+    events,
+    reconnects: { total: sum(pick((r) => r.reconnects.total)), byReason: sumMaps(pick((r) => r.reconnects.byReason)) },
+    statuses: sumMaps(pick((r) => r.statuses)),
+    errors: { total: sum(pick((r) => r.errors.total)), byClass: sumMaps(pick((r) => r.errors.byClass)) },
+    leak: mergeLeaks(results),
+    self: {
+      cpuUserMs: sum(pick((r) => r.self.cpuUserMs)),
+      cpuSystemMs: sum(pick((r) => r.self.cpuSystemMs)),
+      maxRssBytes: Math.max(...pick((r) => r.self.maxRssBytes)),
+      heapUsedBytes: Math.max(...pick((r) => r.self.heapUsedBytes)),
+      socketsAtStart: socketsAt((r) => r.self.socketsAtStart),
+      socketsAtEnd: socketsAt((r) => r.self.socketsAtEnd),
+    },
+  };
+  const thresholds = mergeThresholds(results, merged);
+  const isInterrupted = results.some((r) => r.endReason === 'interrupted');
+  const isFailed = thresholds.some((t) => !t.passed) || (thresholds.length === 0 && results.some((r) => r.endReason === 'failed'));
+  const result: BenchResult = { ...merged, endReason: isInterrupted ? 'interrupted' : isFailed ? 'failed' : 'passed', thresholds };
+  return { result, warnings };
+}
+
+function mergeLeaks(results: readonly BenchResult[]): LeakReport {
+  const ranked = [...results].sort((a, b) => b.leak.samples.length - a.leak.samples.length || b.endedAt.localeCompare(a.endedAt));
+  const base = (ranked[0] as BenchResult).leak;
+  const known = (values: readonly (number | null)[]): number | null => {
+    const numbers = values.filter((v): v is number => v !== null);
+    return numbers.length === 0 ? null : Math.max(...numbers);
+  };
+  const verdicts = results.map((r) => r.leak.verdict);
+  const verdict = verdicts.includes('leak') ? 'leak' : verdicts.includes('ok') ? 'ok' : 'unknown';
+  return {
+    ...base,
+    leaked: known(results.map((r) => r.leak.leaked)),
+    maxDrift: known(results.map((r) => r.leak.maxDrift)),
+    verdict,
+  };
+}
+
+
+function mergeThresholds(results: readonly BenchResult[], merged: Omit<BenchResult, 'thresholds' | 'endReason'>): ThresholdVerdict[] {
+  const expressions: string[] = [];
+  for (const r of results) for (const t of r.thresholds) if (!expressions.includes(t.expression)) expressions.push(t.expression);
+  // The same figures bench judges its own run on, read from the merged result: shards that
+  // each passed can fail together, and the other way round.
+  const figures = thresholdFiguresOf(merged);
+  return evaluateThresholds(
+    expressions.map((expression) => parseThreshold(expression, `result threshold '${expression}'`)),
+    figures,
+  );
+}
