@@ -143,216 +143,243 @@ const TOP_LEVEL = new Set(['name', 'description', 'target', 'streams', 'auth', '
  * problem. `source` names the file in messages.
  */
 export function buildPlan(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, source: string): BenchPlan {
-  const problems: string[] = [];
-  const at = (field: string, what: string): void => void problems.push(`${source}: ${field} ${what}`);
-
-  for (const key of Object.keys(raw)) if (!TOP_LEVEL.has(key)) at(key, `is not a scenario field (known: ${[...TOP_LEVEL].join(', ')})`);
-
-  const str = (value: unknown, field: string, required = false): string | undefined => {
-    if (value === undefined || value === null) {
-      if (required) at(field, 'is required');
-      return undefined;
-    }
-    if (typeof value !== 'string' || value.trim() === '') {
-      at(field, 'must be a non-empty string');
-      return undefined;
-    }
-    return value;
+  const fields = createFieldReader(source);
+  for (const key of Object.keys(raw)) if (!TOP_LEVEL.has(key)) fields.problem(key, `is not a scenario field (known: ${[...TOP_LEVEL].join(', ')})`);
+  const target = readTarget(raw, overrides, fields);
+  const streams = readStreams(raw, overrides, fields);
+  const clients = readClients(raw, overrides, fields);
+  const durationMs = overrides.durationMs ?? fields.duration(raw['duration'], 'duration', 60_000);
+  if (durationMs <= 0) fields.problem('duration', 'must be longer than 0');
+  const publish = readPublish(raw, overrides, streams, fields);
+  const serverStats = readServerStats(raw, overrides, fields);
+  const thresholds = readThresholds(raw, overrides, defaultThresholds(publish !== undefined, serverStats !== undefined), fields);
+  const plan: BenchPlan = {
+    name: fields.str(raw['name'], 'name') ?? source.replace(/\.(ya?ml|json)$/, ''),
+    description: fields.str(raw['description'], 'description'),
+    target,
+    streams,
+    auth: overrides.auth ?? fields.auth(raw['auth'], 'auth'),
+    ...clients,
+    durationMs,
+    ...readChurn(raw, overrides, fields),
+    publish,
+    heartbeatTimeoutMs: overrides.heartbeatTimeoutMs ?? fields.duration(fields.mapping(raw['heartbeat'], 'heartbeat')?.['timeout'], 'heartbeat.timeout', 0),
+    serverStats,
+    thresholds,
+    leakGraceMs: overrides.leakGraceMs ?? fields.duration(fields.mapping(raw['leak'], 'leak')?.['grace'], 'leak.grace', 5_000),
+    maxEventBytes: readMaxEventBytes(raw, fields),
+    connectTimeoutMs: overrides.connectTimeoutMs ?? fields.duration(raw['connectTimeout'], 'connectTimeout', 10_000),
   };
-  const duration = (value: unknown, field: string, fallback: number): number => {
-    if (value === undefined || value === null) return fallback;
-    if (typeof value === 'number' && value >= 0) return value * 1000;
-    if (typeof value === 'string') {
-      try {
-        return parseDuration(value, field);
-      } catch {
-        at(field, `must be a duration such as 500ms, 30s, 2m (got ${JSON.stringify(value)})`);
+  fields.throwIfAny();
+  return plan;
+}
+
+/**
+ * Reads typed fields of a raw scenario, collecting every problem as `<file>: <field> <what is
+ * wrong>` instead of stopping at the first; readers return a fallback so reading can go on.
+ */
+interface FieldReader {
+  problem(field: string, what: string): void;
+  str(value: unknown, field: string, isRequired?: boolean): string | undefined;
+  /** A number is seconds (scenario files); a string is a duration such as `500ms`. */
+  duration(value: unknown, field: string, fallbackMs: number): number;
+  positiveInt(value: unknown, field: string, fallback: number): number;
+  mapping(value: unknown, field: string): Record<string, unknown> | undefined;
+  stringList(value: unknown, field: string): string[] | undefined;
+  auth(value: unknown, field: string): AuthPlan | undefined;
+  throwIfAny(): void;
+}
+
+function createFieldReader(source: string): FieldReader {
+  const problems: string[] = [];
+  const reader: FieldReader = {
+    problem: (field, what) => void problems.push(`${source}: ${field} ${what}`),
+    str(value, field, isRequired = false) {
+      if (value === undefined || value === null) {
+        if (isRequired) reader.problem(field, 'is required');
+        return undefined;
+      }
+      if (typeof value !== 'string' || value.trim() === '') {
+        reader.problem(field, 'must be a non-empty string');
+        return undefined;
+      }
+      return value;
+    },
+    duration(value, field, fallbackMs) {
+      if (value === undefined || value === null) return fallbackMs;
+      if (typeof value === 'number' && value >= 0) return value * 1000;
+      if (typeof value === 'string') {
+        try {
+          return parseDuration(value, field);
+        } catch {
+          reader.problem(field, `must be a duration such as 500ms, 30s, 2m (got ${JSON.stringify(value)})`);
+          return fallbackMs;
+        }
+      }
+      reader.problem(field, 'must be a duration such as 500ms, 30s, 2m');
+      return fallbackMs;
+    },
+    positiveInt(value, field, fallback) {
+      if (value === undefined || value === null) return fallback;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+        reader.problem(field, 'must be a positive integer');
         return fallback;
       }
-    }
-    at(field, 'must be a duration such as 500ms, 30s, 2m');
-    return fallback;
+      return value;
+    },
+    mapping(value, field) {
+      if (value === undefined || value === null) return undefined;
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        reader.problem(field, 'must be a mapping');
+        return undefined;
+      }
+      return value as Record<string, unknown>;
+    },
+    stringList(value, field) {
+      if (value === undefined) return undefined;
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+        reader.problem(field, 'must be a list of strings');
+        return undefined;
+      }
+      return value as string[];
+    },
+    auth(value, field) {
+      const m = reader.mapping(value, field);
+      if (m === undefined) return undefined;
+      for (const key of Object.keys(m)) if (!AUTH_FIELDS.includes(key)) reader.problem(`${field}.${key}`, `is not an auth field (${AUTH_FIELDS.join(', ')})`);
+      const claims = reader.mapping(m['claims'], `${field}.claims`);
+      const token = reader.str(m['token'], `${field}.token`);
+      const jwtSecret = reader.str(m['jwtSecret'], `${field}.jwtSecret`);
+      if (token !== undefined && (jwtSecret !== undefined || claims !== undefined)) reader.problem(field, 'gives both a token and JWT claims: pick one');
+      return { token, jwtSecret, claims, ttlMs: m['ttl'] === undefined ? undefined : reader.duration(m['ttl'], `${field}.ttl`, 3_600_000), queryName: reader.str(m['query'], `${field}.query`) };
+    },
+    throwIfAny() {
+      if (problems.length === 0) return;
+      throw new UsageError(problems.length === 1 ? (problems[0] as string) : `${problems.length} problems in the scenario:\n  ${problems.join('\n  ')}`);
+    },
   };
-  const positiveInt = (value: unknown, field: string, fallback: number): number => {
-    if (value === undefined || value === null) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-      at(field, 'must be a positive integer');
-      return fallback;
-    }
-    return value;
-  };
-  const mapping = (value: unknown, field: string): Record<string, unknown> | undefined => {
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      at(field, 'must be a mapping');
-      return undefined;
-    }
-    return value as Record<string, unknown>;
-  };
-  const auth = (value: unknown, field: string): AuthPlan | undefined => {
-    const m = mapping(value, field);
-    if (m === undefined) return undefined;
-    for (const key of Object.keys(m)) if (!['token', 'jwtSecret', 'claims', 'ttl', 'query'].includes(key)) at(`${field}.${key}`, 'is not an auth field (token, jwtSecret, claims, ttl, query)');
-    const claims = mapping(m['claims'], `${field}.claims`);
-    const token = str(m['token'], `${field}.token`);
-    const jwtSecret = str(m['jwtSecret'], `${field}.jwtSecret`);
-    if (token !== undefined && (jwtSecret !== undefined || claims !== undefined)) at(field, 'gives both a token and JWT claims: pick one');
-    return {
-      token,
-      jwtSecret,
-      claims,
-      ttlMs: m['ttl'] === undefined ? undefined : duration(m['ttl'], `${field}.ttl`, 3_600_000),
-      queryName: str(m['query'], `${field}.query`),
-    };
-  };
+  return reader;
+}
 
-  const name = str(raw['name'], 'name') ?? source.replace(/\.(ya?ml|json)$/, '');
-  const target = overrides.target ?? str(raw['target'], 'target', true) ?? '';
-  if (target !== '') {
-    try {
-      const url = new URL(target);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') at('target', 'must be an http(s) URL');
-    } catch {
-      at('target', `must be a URL such as http://127.0.0.1:8787 (got ${JSON.stringify(target)})`);
-    }
+const AUTH_FIELDS = ['token', 'jwtSecret', 'claims', 'ttl', 'query'];
+
+function readTarget(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, fields: FieldReader): string {
+  const target = overrides.target ?? fields.str(raw['target'], 'target', true) ?? '';
+  if (target === '') return target;
+  try {
+    const url = new URL(target);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') fields.problem('target', 'must be an http(s) URL');
+  } catch {
+    fields.problem('target', `must be a URL such as http://127.0.0.1:8787 (got ${JSON.stringify(target)})`);
   }
+  return target;
+}
 
-  let streams: string[] = [];
-  if (overrides.streams !== undefined) streams = [...overrides.streams];
-  else if (Array.isArray(raw['streams']) && raw['streams'].length > 0) {
-    raw['streams'].forEach((entry, i) => {
-      const path = typeof entry === 'string' ? entry : typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)['path'] : undefined;
-      if (typeof path !== 'string' || path === '') at(`streams[${i}]`, 'must be a path such as /api/admin/events (or {path: ...})');
-      else streams.push(path);
-    });
-  } else at('streams', 'must list at least one stream path');
+function readStreams(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, fields: FieldReader): string[] {
+  if (overrides.streams !== undefined) return [...overrides.streams];
+  const list = raw['streams'];
+  if (!Array.isArray(list) || list.length === 0) {
+    fields.problem('streams', 'must list at least one stream path');
+    return [];
+  }
+  const streams: string[] = [];
+  list.forEach((entry: unknown, i) => {
+    const path = typeof entry === 'string' ? entry : typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)['path'] : undefined;
+    if (typeof path !== 'string' || path === '') fields.problem(`streams[${i}]`, 'must be a path such as /api/admin/events (or {path: ...})');
+    else streams.push(path);
+  });
+  return streams;
+}
 
+function readClients(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, fields: FieldReader): Pick<BenchPlan, 'clients' | 'rampUpMs'> {
   const clientsRaw = raw['clients'];
-  const clientsMap = typeof clientsRaw === 'number' ? { count: clientsRaw } : mapping(clientsRaw, 'clients');
-  const clients = overrides.clients ?? positiveInt(clientsMap?.['count'], 'clients.count', 10);
-  if (clientsMap !== undefined && clientsMap['count'] === undefined && overrides.clients === undefined) at('clients.count', 'is required');
-  const rampUpMs = overrides.rampUpMs ?? duration(clientsMap?.['rampUp'], 'clients.rampUp', 0);
-  const durationMs = overrides.durationMs ?? duration(raw['duration'], 'duration', 60_000);
-  if (durationMs <= 0) at('duration', 'must be longer than 0');
+  const clientsMap = typeof clientsRaw === 'number' ? { count: clientsRaw } : fields.mapping(clientsRaw, 'clients');
+  if (clientsMap !== undefined && clientsMap['count'] === undefined && overrides.clients === undefined) fields.problem('clients.count', 'is required');
+  return {
+    clients: overrides.clients ?? fields.positiveInt(clientsMap?.['count'], 'clients.count', 10),
+    rampUpMs: overrides.rampUpMs ?? fields.duration(clientsMap?.['rampUp'], 'clients.rampUp', 0),
+  };
+}
 
-  const churn = mapping(raw['churn'], 'churn');
+function readChurn(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, fields: FieldReader): Pick<BenchPlan, 'churnRate' | 'churnMode'> {
+  const churn = fields.mapping(raw['churn'], 'churn');
   let churnRate = overrides.churnRate ?? 0;
   if (overrides.churnRate === undefined && churn?.['rate'] !== undefined) {
-    if (typeof churn['rate'] !== 'number' || churn['rate'] < 0 || churn['rate'] > 1) at('churn.rate', 'must be a fraction of clients per second between 0 and 1');
+    if (typeof churn['rate'] !== 'number' || churn['rate'] < 0 || churn['rate'] > 1) fields.problem('churn.rate', 'must be a fraction of clients per second between 0 and 1');
     else churnRate = churn['rate'];
   }
   let churnMode: ChurnMode = overrides.churnMode ?? 'graceful';
   if (overrides.churnMode === undefined && churn?.['mode'] !== undefined) {
-    if (!CHURN_MODES.includes(churn['mode'] as ChurnMode)) at('churn.mode', `must be one of ${CHURN_MODES.join(', ')}`);
+    if (!CHURN_MODES.includes(churn['mode'] as ChurnMode)) fields.problem('churn.mode', `must be one of ${CHURN_MODES.join(', ')}`);
     else churnMode = churn['mode'] as ChurnMode;
   }
+  return { churnRate, churnMode };
+}
 
-  let publish: PublishPlan | undefined;
-  const publishRaw = mapping(raw['publish'], 'publish');
-  for (const key of Object.keys(publishRaw ?? {})) if (!PUBLISH_FIELDS.has(key)) at(`publish.${key}`, `is not a publish field (known: ${[...PUBLISH_FIELDS].join(', ')})`);
-  const producer = overrides.producer ?? str(publishRaw?.['producer'], 'publish.producer', publishRaw !== undefined);
-  if (producer !== undefined) {
-    let rate = overrides.rate ?? 1;
-    if (overrides.rate === undefined && publishRaw?.['rate'] !== undefined) {
-      if (typeof publishRaw['rate'] !== 'number' || publishRaw['rate'] <= 0) at('publish.rate', 'must be a positive number of events per second');
-      else rate = publishRaw['rate'];
-    }
-    let body = overrides.body ?? str(publishRaw?.['body'], 'publish.body');
-    if (body === undefined && publishRaw?.['body'] !== undefined && typeof publishRaw['body'] === 'object') body = JSON.stringify(publishRaw['body']);
-    if (body === undefined) at('publish.body', 'is required (a template with {{nonce}})');
-    else if (!body.includes('{{nonce}}')) at('publish.body', 'must contain {{nonce}} so deliveries can be matched to events');
-    publish = {
-      producer,
-      rate,
-      body: body ?? '',
-      method: str(publishRaw?.['method'], 'publish.method'),
-      auth: auth(publishRaw?.['auth'], 'publish.auth'),
-      timeoutMs: duration(publishRaw?.['timeout'], 'publish.timeout', 5_000),
-      expectAt: expectAtOf(publishRaw?.['expectAt']),
-      ignoreEventTypes: stringList(publishRaw?.['ignoreEventTypes'], 'publish.ignoreEventTypes'),
-    };
+function readPublish(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, streams: readonly string[], fields: FieldReader): PublishPlan | undefined {
+  const publishRaw = fields.mapping(raw['publish'], 'publish');
+  for (const key of Object.keys(publishRaw ?? {})) if (!PUBLISH_FIELDS.has(key)) fields.problem(`publish.${key}`, `is not a publish field (known: ${[...PUBLISH_FIELDS].join(', ')})`);
+  const producer = overrides.producer ?? fields.str(publishRaw?.['producer'], 'publish.producer', publishRaw !== undefined);
+  if (producer === undefined) return undefined;
+  let rate = overrides.rate ?? 1;
+  if (overrides.rate === undefined && publishRaw?.['rate'] !== undefined) {
+    if (typeof publishRaw['rate'] !== 'number' || publishRaw['rate'] <= 0) fields.problem('publish.rate', 'must be a positive number of events per second');
+    else rate = publishRaw['rate'];
   }
-
-  function stringList(value: unknown, field: string): string[] | undefined {
-    if (value === undefined) return undefined;
-    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-      at(field, 'must be a list of strings');
-      return undefined;
-    }
-    return value as string[];
-  }
-
-  function expectAtOf(value: unknown): string[] | undefined {
-    if (value === undefined) return undefined;
-    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-      at('publish.expectAt', 'must be a list of stream paths');
-      return undefined;
-    }
-    for (const path of value as string[]) if (!streams.includes(path)) at('publish.expectAt', `names ${path}, which is not in streams`);
-    return value as string[];
-  }
-
-  const heartbeat = mapping(raw['heartbeat'], 'heartbeat');
-  const heartbeatTimeoutMs = overrides.heartbeatTimeoutMs ?? duration(heartbeat?.['timeout'], 'heartbeat.timeout', 0);
-
-  let serverStats: ServerStatsPlan | undefined;
-  const statsRaw = mapping(raw['serverStats'], 'serverStats');
-  const statsUrl = overrides.serverStatsUrl ?? str(statsRaw?.['url'], 'serverStats.url', statsRaw !== undefined);
-  if (statsUrl !== undefined) {
-    const metric = overrides.serverMetric ?? str(statsRaw?.['metric'], 'serverStats.metric', true);
-    const format = statsRaw?.['format'];
-    if (format !== undefined && !STATS_FORMATS.includes(format as StatsFormat)) at('serverStats.format', `must be one of ${STATS_FORMATS.join(', ')}`);
-    serverStats = { url: statsUrl, metric: metric ?? '', format: format as ServerStatsPlan['format'], auth: auth(statsRaw?.['auth'], 'serverStats.auth') };
-  }
-
-  let thresholds: string[] = defaultThresholds(producer !== undefined, statsUrl !== undefined);
-  if (overrides.thresholds !== undefined && overrides.thresholds.length > 0) thresholds = [...overrides.thresholds];
-  else if (raw['thresholds'] !== undefined) {
-    if (!Array.isArray(raw['thresholds']) || raw['thresholds'].some((t) => typeof t !== 'string')) at('thresholds', "must be a list of expressions such as 'p99<500ms'");
-    else {
-      thresholds = raw['thresholds'] as string[];
-      thresholds.forEach((expression, i) => {
-        try {
-          parseThreshold(expression, `thresholds[${i}] '${expression}'`);
-        } catch (error) {
-          problems.push(`${source}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      });
-    }
-  }
-
-  const leak = mapping(raw['leak'], 'leak');
-  const leakGraceMs = overrides.leakGraceMs ?? duration(leak?.['grace'], 'leak.grace', 5_000);
-  let maxEventBytes = 1024 * 1024;
-  if (raw['maxEventSize'] !== undefined) {
-    if (typeof raw['maxEventSize'] !== 'number' || raw['maxEventSize'] <= 0) at('maxEventSize', 'must be a positive number of bytes');
-    else maxEventBytes = raw['maxEventSize'];
-  }
-  const connectTimeoutMs = overrides.connectTimeoutMs ?? duration(raw['connectTimeout'], 'connectTimeout', 10_000);
-
-  const planAuth = overrides.auth ?? auth(raw['auth'], 'auth');
-  if (problems.length > 0) {
-    throw new UsageError(problems.length === 1 ? (problems[0] as string) : `${problems.length} problems in the scenario:\n  ${problems.join('\n  ')}`);
-  }
+  let body = overrides.body ?? fields.str(publishRaw?.['body'], 'publish.body');
+  if (body === undefined && publishRaw?.['body'] !== undefined && typeof publishRaw['body'] === 'object') body = JSON.stringify(publishRaw['body']);
+  if (body === undefined) fields.problem('publish.body', 'is required (a template with {{nonce}})');
+  else if (!body.includes('{{nonce}}')) fields.problem('publish.body', 'must contain {{nonce}} so deliveries can be matched to events');
+  const expectAt = fields.stringList(publishRaw?.['expectAt'], 'publish.expectAt');
+  for (const path of expectAt ?? []) if (!streams.includes(path)) fields.problem('publish.expectAt', `names ${path}, which is not in streams`);
   return {
-    name,
-    description: str(raw['description'], 'description'),
-    target,
-    streams,
-    auth: planAuth,
-    clients,
-    rampUpMs,
-    durationMs,
-    churnRate,
-    churnMode,
-    publish,
-    heartbeatTimeoutMs,
-    serverStats,
-    thresholds,
-    leakGraceMs,
-    maxEventBytes,
-    connectTimeoutMs,
+    producer,
+    rate,
+    body: body ?? '',
+    method: fields.str(publishRaw?.['method'], 'publish.method'),
+    auth: fields.auth(publishRaw?.['auth'], 'publish.auth'),
+    timeoutMs: fields.duration(publishRaw?.['timeout'], 'publish.timeout', 5_000),
+    expectAt,
+    ignoreEventTypes: fields.stringList(publishRaw?.['ignoreEventTypes'], 'publish.ignoreEventTypes'),
   };
+}
+
+function readServerStats(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, fields: FieldReader): ServerStatsPlan | undefined {
+  const statsRaw = fields.mapping(raw['serverStats'], 'serverStats');
+  const url = overrides.serverStatsUrl ?? fields.str(statsRaw?.['url'], 'serverStats.url', statsRaw !== undefined);
+  if (url === undefined) return undefined;
+  const metric = overrides.serverMetric ?? fields.str(statsRaw?.['metric'], 'serverStats.metric', true);
+  const format = statsRaw?.['format'];
+  if (format !== undefined && !STATS_FORMATS.includes(format as StatsFormat)) fields.problem('serverStats.format', `must be one of ${STATS_FORMATS.join(', ')}`);
+  return { url, metric: metric ?? '', format: format as StatsFormat | undefined, auth: fields.auth(statsRaw?.['auth'], 'serverStats.auth') };
+}
+
+function readThresholds(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, defaults: string[], fields: FieldReader): string[] {
+  if (overrides.thresholds !== undefined && overrides.thresholds.length > 0) return [...overrides.thresholds];
+  const list = raw['thresholds'];
+  if (list === undefined) return defaults;
+  if (!Array.isArray(list) || list.some((t) => typeof t !== 'string')) {
+    fields.problem('thresholds', "must be a list of expressions such as 'p99<500ms'");
+    return defaults;
+  }
+  (list as string[]).forEach((expression, i) => {
+    try {
+      parseThreshold(expression, `thresholds[${i}] '${expression}'`);
+    } catch (error) {
+      fields.problem(`thresholds[${i}]`, error instanceof Error ? error.message.replace(`thresholds[${i}] '${expression}': `, `'${expression}': `) : String(error));
+    }
+  });
+  return list as string[];
+}
+
+function readMaxEventBytes(raw: Readonly<Record<string, unknown>>, fields: FieldReader): number {
+  const value = raw['maxEventSize'];
+  if (value === undefined) return 1024 * 1024;
+  if (typeof value !== 'number' || value <= 0) {
+    fields.problem('maxEventSize', 'must be a positive number of bytes');
+    return 1024 * 1024;
+  }
+  return value;
 }
 
 /** A stable hash of a plan (shards of one run share it; `stats merge` checks it). */
