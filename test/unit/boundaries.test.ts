@@ -70,6 +70,24 @@ describe('module boundaries', () => {
     expect(bad).toEqual([]);
   });
 
+  it('has no import cycles (a shared type lives in a file of its own, so arrows only point down)', () => {
+    const graph = new Map(sources.map((s) => [s.rel, s.imports.filter((i) => i.startsWith('.')).map((i) => relative(SRC, join(SRC, s.rel, '..', i)).replace(/\.js$/, '.ts'))]));
+    const cycles: string[] = [];
+    const state = new Map<string, 'visiting' | 'done'>();
+    const visit = (node: string, path: string[]): void => {
+      if (state.get(node) === 'done') return;
+      if (state.get(node) === 'visiting') {
+        cycles.push([...path.slice(path.indexOf(node)), node].join(' → '));
+        return;
+      }
+      state.set(node, 'visiting');
+      for (const next of graph.get(node) ?? []) visit(next, [...path, node]);
+      state.set(node, 'done');
+    };
+    for (const node of graph.keys()) visit(node, []);
+    expect(cycles).toEqual([]);
+  });
+
   it('only cli reads process.env, and only cli/main.ts exits', () => {
     expect(sources.filter((s) => s.layer !== 'cli' && /process\.env\b/.test(s.text)).map((s) => s.rel)).toEqual([]);
     expect(sources.filter((s) => s.rel !== 'cli/main.ts' && /process\.exit\(/.test(s.text)).map((s) => s.rel)).toEqual([]);
