@@ -11,6 +11,7 @@ import { ProtocolError } from '../core/errors.js';
 import { createFrameParser, type FrameParser } from '../stream/parse-frames.js';
 import { classifyStreamResponse, connectErrorFor, describeStatus, headerValue, reconnectDelayHeaderMs, type StreamResponseKind } from '../transport/open-stream.js';
 import { clampServerDelay, createReconnectPolicy, type ReconnectPolicy } from '../transport/reconnect.js';
+import { KICK_WINDOW_MS } from '../metrics/diagnoses.js';
 import type { FleetCounters } from './fleet-counters.js';
 
 /** How a connection was ended on purpose. */
@@ -36,8 +37,9 @@ export interface FleetContext {
   readonly onClose: (index: number) => void;
 }
 
-/** Why a client is reconnecting (result `reconnects.byReason`). */
-export type ReconnectCause = 'server-closed' | 'network' | 'status' | 'stalled' | 'churn-graceful' | 'churn-abrupt' | 'token-rotation';
+/** Why a client is reconnecting (result `reconnects.byReason`). `kicked`: the server closed the stream within `KICK_WINDOW_MS` of opening it. */
+export type ReconnectCause = 'server-closed' | 'kicked' | 'network' | 'status' | 'stalled' | 'churn-graceful' | 'churn-abrupt' | 'token-rotation';
+
 
 const STATE_IDLE = 0;
 const STATE_CONNECTING = 1;
@@ -87,6 +89,10 @@ export class BenchClient {
   private policy: ReconnectPolicy | undefined;
   private attempt: Attempt | undefined;
   private startedAt = 0;
+  private openedAt = 0;
+  /** Open, or down on purpose (churn): what the fleet's uptime counts. */
+  private isUp = false;
+  private isChurning = false;
   private isAwaitingFirstEvent = false;
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -115,6 +121,10 @@ export class BenchClient {
   start(): void {
     if (this.state === STATE_STOPPED || this.state === STATE_CONNECTING || this.state === STATE_OPEN) return;
     this.clearRetry();
+    if (this.isChurning) {
+      this.isChurning = false;
+      this.setUp(false, performance.now());
+    }
     this.state = STATE_CONNECTING;
     const attempt = new Attempt(this);
     this.attempt = attempt;
@@ -144,8 +154,11 @@ export class BenchClient {
     }
     const now = performance.now();
     this.lastByteAt = now;
+    if (this.openedAt === 0 && this.index >= 0) counters.clientsEverOpened += 1;
+    this.openedAt = now;
     counters.connectHeaders.recordMs(now - this.startedAt);
     counters.opens += 1;
+    this.setUp(true, now);
     const hintMs = reconnectDelayHeaderMs(headers);
     if (hintMs !== undefined) this.ensurePolicy().setHeaderDelay(hintMs);
     this.policy?.onOpen();
@@ -214,6 +227,7 @@ export class BenchClient {
     attempt.isDone = true;
     if (this.attempt !== attempt) return;
     const wasOpen = this.state === STATE_OPEN;
+    const isKicked = wasOpen && performance.now() - this.openedAt < KICK_WINDOW_MS;
     this.connectionClosed();
     if (this.state === STATE_STOPPED) return;
     if (error !== undefined) {
@@ -221,7 +235,7 @@ export class BenchClient {
       // The example message is built once per kind, not on every error of a reconnect storm.
       this.shared.counters.countError(kind, this.shared.counters.errorExamples.has(kind) ? undefined : connectErrorFor(error, new URL(this.path, this.shared.origin)).message);
     }
-    this.scheduleReconnect(error === undefined ? 'server-closed' : 'network');
+    this.scheduleReconnect(isKicked ? 'kicked' : error === undefined ? 'server-closed' : 'network');
   }
 
   /** The watchdog saw no byte in time. */
@@ -235,6 +249,8 @@ export class BenchClient {
   /** Churn: drop the connection (FIN, or RST for `abrupt`) and reconnect after `delayMs`. */
   churn(mode: CloseMode | 'token-rotation', delayMs: number, newHeaders?: Record<string, string>): void {
     if (this.state !== STATE_OPEN) return;
+    // Down on purpose: the fleet still counts it as up until it reconnects.
+    this.isChurning = true;
     this.closeConnection(mode === 'abrupt' ? 'abrupt' : 'graceful');
     if (newHeaders !== undefined) this.headers = newHeaders;
     const cause: ReconnectCause = mode === 'abrupt' ? 'churn-abrupt' : mode === 'token-rotation' ? 'token-rotation' : 'churn-graceful';
@@ -250,7 +266,9 @@ export class BenchClient {
   /** Stops for good (end of run), closing the socket. */
   async stop(): Promise<void> {
     this.clearRetry();
+    this.isChurning = false;
     if (this.state === STATE_OPEN || this.state === STATE_CONNECTING) this.closeConnection('graceful');
+    this.setUp(false, performance.now());
     this.state = STATE_STOPPED;
     await this.client.destroy().catch(noop);
   }
@@ -274,6 +292,7 @@ export class BenchClient {
 
   private connectionClosed(): void {
     if (this.state === STATE_OPEN) this.shared.onClose(this.index);
+    if (!this.isChurning) this.setUp(false, performance.now());
     if (this.state === STATE_OPEN || this.state === STATE_CONNECTING) this.state = STATE_WAITING;
     this.parser.end();
   }
@@ -289,6 +308,13 @@ export class BenchClient {
       this.start();
     }, delayMs);
     this.retryTimer.unref();
+  }
+
+  /** Side streams (index -1) are extra connections of a user already counted: they do not count. */
+  private setUp(isUp: boolean, now: number): void {
+    if (this.isUp === isUp || this.index < 0) return;
+    this.isUp = isUp;
+    this.shared.counters.uptime.change(isUp ? 1 : -1, now);
   }
 
   private ensurePolicy(): ReconnectPolicy {

@@ -21,9 +21,39 @@ export interface FleetCounters {
   readonly errorExamples: Map<string, string>;
   /** Clients that stopped for good (the server refused them). */
   refusedClients: number;
+  /** Clients whose stream opened at least once (side streams not counted). */
+  clientsEverOpened: number;
   countReconnect(cause: string): void;
   readonly errorTotal: number;
   readonly reconnectTotal: number;
+  /** Clients up (stream open, or down on purpose for churn), integrated over time. */
+  readonly uptime: LevelIntegral;
+}
+
+/** A level that changes at discrete moments (streams up), integrated over time: the area gives the time-weighted mean. */
+export interface LevelIntegral {
+  change(delta: number, now: number): void;
+  readonly level: number;
+  /** ∫ level dt from the start to `now`, in level × ms. */
+  areaAt(now: number): number;
+}
+
+/** Creates a level integral at 0. */
+export function createLevelIntegral(): LevelIntegral {
+  let level = 0;
+  let area = 0;
+  let since = 0;
+  return {
+    change(delta, now) {
+      area += level * (now - since);
+      since = now;
+      level += delta;
+    },
+    get level() {
+      return level;
+    },
+    areaAt: (now) => area + level * (now - since),
+  };
 }
 
 /** Creates empty fleet counters. */
@@ -53,6 +83,7 @@ export function createFleetCounters(): FleetCounters {
     },
     errorExamples,
     refusedClients: 0,
+    clientsEverOpened: 0,
     countReconnect(cause) {
       reconnectTotal += 1;
       reconnects.set(cause, (reconnects.get(cause) ?? 0) + 1);
@@ -63,6 +94,7 @@ export function createFleetCounters(): FleetCounters {
     get reconnectTotal() {
       return reconnectTotal;
     },
+    uptime: createLevelIntegral(),
   };
 }
 

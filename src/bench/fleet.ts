@@ -6,9 +6,9 @@
  */
 import { sleep, waitUntil } from '../core/sleep.js';
 import { BenchClient, type FleetContext } from './client.js';
-import { credentialsFor } from './identities.js';
+import { credentialsFor, type AuthPlan } from '../transport/identity.js';
 import type { Population } from './population.js';
-import type { AuthPlan, ChurnMode } from './scenario.js';
+import type { ChurnMode } from './scenario.js';
 
 /** Options for `createFleet`. */
 export interface FleetOptions {
@@ -40,6 +40,8 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
+const RAMP_TICK_MS = 10;
+
 /** Creates the fleet; no client starts before `rampUp`. */
 export function createFleet(options: FleetOptions): Fleet {
   const { population, context } = options;
@@ -47,27 +49,34 @@ export function createFleet(options: FleetOptions): Fleet {
   const clients = new Array<BenchClient | undefined>(n);
   const churn = createChurner(options, clients);
 
-  const makeClient = async (local: number): Promise<BenchClient> => {
+  const startClient = async (local: number): Promise<void> => {
     const credentials = await credentialsFor(options.auth, population.globalIndexOf(local));
     const path = population.pathOf(local);
-    return new BenchClient(local, context, path + credentials.querySuffix(path), { ...options.headers, ...credentials.headers });
+    const client = new BenchClient(local, context, path + credentials.querySuffix(path), { ...options.headers, ...credentials.headers });
+    clients[local] = client;
+    client.start();
   };
 
   return {
     async rampUp(rampUpMs, signal) {
+      // Clients start on the ramp's clock, in batches of those due: a busy event loop (a server
+      // kicking every stream, thousands reconnecting) makes batches bigger, never the ramp longer.
       const rampStart = performance.now();
-      for (let i = 0; i < n && !signal.aborted; i++) {
-        const dueAt = rampStart + (n <= 1 ? 0 : (rampUpMs * i) / (n - 1));
-        const waitMs = dueAt - performance.now();
-        if (waitMs > 2 && !(await sleep(waitMs, signal))) return;
-        const client = await makeClient(i);
-        clients[i] = client;
-        client.start();
+      let next = 0;
+      while (next < n && !signal.aborted) {
+        const elapsedMs = performance.now() - rampStart;
+        const due = rampUpMs <= 0 || n <= 1 ? n : Math.min(n, Math.floor((elapsedMs / rampUpMs) * (n - 1)) + 1);
+        const batch: Promise<void>[] = [];
+        for (; next < due; next++) batch.push(startClient(next));
+        await Promise.all(batch);
+        if (next < n) await sleep(Math.min(RAMP_TICK_MS, Math.max(1, rampStart + (rampUpMs * next) / (n - 1) - performance.now())), signal);
       }
     },
     async waitForOpen(timeoutMs, signal) {
-      // Clients refused for good never open, so they count as settled.
-      await waitUntil(() => options.openCount() + context.counters.refusedClients >= n, { timeoutMs, signal });
+      // Clients refused for good never open, so they count as settled; so do clients that opened
+      // once and were closed by the server again (waiting would not make them stay).
+      const { counters } = context;
+      await waitUntil(() => options.openCount() + counters.refusedClients >= n || counters.clientsEverOpened + counters.refusedClients >= n, { timeoutMs, signal });
     },
     tick(now, tickMs) {
       churn.tick(tickMs);

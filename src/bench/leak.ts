@@ -2,12 +2,15 @@
  * Server-side connection-leak detection. The server's own count of open streams is sampled
  * every second beside ssekit's real count; after the run every stream is closed, and after a
  * grace period the server's count is compared with its count before the run. An excess is a
- * leak (seed 003's registry that never unregisters; CONTRACTS §2's duplicate connections).
+ * leak (seed 003's registry that never unregisters; CONTRACTS §2's duplicate connections). A
+ * server that persistently counts fewer streams than ssekit holds has lost track of them
+ * (`undercount`): its figures cannot be trusted either. A verdict is never a guess: a check
+ * that could not finish is `unknown`, with the reason.
  */
 import { sleep } from '../core/sleep.js';
 import type { LeakReport, ServerSample } from '../metrics/bench-result.js';
 
-/** Reads the server's count of open streams; undefined when the read failed. */
+/** Reads the server's count of open streams; rejects with a typed error when it cannot (the first read's error stops the run). */
 export type ReadServerCount = () => Promise<number | undefined>;
 
 /** Options for `createLeakSampler`. */
@@ -25,13 +28,16 @@ export interface LeakSamplerOptions {
 
 /** The sampler of one run. */
 export interface LeakSampler {
-  /** Reads the count before any stream opens. */
+  /** Reads the count before any stream opens; a failure rejects (the run cannot measure leaks). */
   takeBaseline(): Promise<void>;
   /** Samples every `intervalMs` until `stopSampling`. */
   startSampling(clientCount: () => number): void;
   stopSampling(): Promise<void>;
-  /** After every stream closed: polls until the count is back to the baseline or the grace ends. */
-  settle(graceMs: number, signal: AbortSignal): Promise<void>;
+  /**
+   * After every stream closed: polls until the count is back to the baseline or the grace ends.
+   * `isInterrupted`: the run was cut short; an excess then proves nothing (`unknown`).
+   */
+  settle(graceMs: number, signal: AbortSignal, isInterrupted?: boolean): Promise<void>;
   report(): LeakReport;
   /** The latest server figure (progress display). */
   readonly latest: number | undefined;
@@ -51,6 +57,8 @@ class ServerCountSampler implements LeakSampler {
   private graceMs = 0;
   /** Settling ended by Ctrl-C before the count came back: an excess then proves nothing. */
   private isCutShort = false;
+  /** The last read's failure, for the report. */
+  private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private isReading = false;
   private pendingRead: Promise<unknown> = Promise.resolve();
@@ -66,7 +74,10 @@ class ServerCountSampler implements LeakSampler {
   }
 
   async takeBaseline(): Promise<void> {
-    this.baseline = await this.readSafe();
+    const read = this.options.read;
+    if (read === undefined) return;
+    this.baseline = await read();
+    if (this.baseline !== undefined) this.latestValue = this.baseline;
   }
 
   startSampling(clientCount: () => number): void {
@@ -83,14 +94,18 @@ class ServerCountSampler implements LeakSampler {
     this.runSampleCount = this.samples.length;
   }
 
-  async settle(graceMs: number, signal: AbortSignal): Promise<void> {
+  async settle(graceMs: number, signal: AbortSignal, isInterrupted = false): Promise<void> {
     this.graceMs = graceMs;
+    if (isInterrupted) this.isCutShort = true;
     if (this.options.read === undefined) return;
     const deadline = performance.now() + graceMs;
     for (;;) {
       this.final = await this.readSafe();
       this.record(this.final, 0);
-      if (this.final !== undefined && this.baseline !== undefined && this.final <= this.baseline) return;
+      if (this.final !== undefined && this.baseline !== undefined && this.final <= this.baseline) {
+        this.isCutShort = false;
+        return;
+      }
       if (performance.now() >= deadline) return;
       if (!(await sleep(Math.min(250, deadline - performance.now()), signal))) {
         this.isCutShort = true;
@@ -101,30 +116,59 @@ class ServerCountSampler implements LeakSampler {
 
   report(): LeakReport {
     const { baseline, final } = this;
-    const leaked = baseline !== undefined && final !== undefined ? Math.max(0, final - baseline) : null;
+    const excess = baseline !== undefined && final !== undefined ? Math.max(0, final - baseline) : null;
+    const { minDrift, maxDrift, undercounted } = this.drifts();
+    const reason = this.unknownReason(excess);
+    const verdict: LeakReport['verdict'] = reason !== undefined ? 'unknown' : (excess ?? 0) > 0 ? 'leak' : undercounted > 0 ? 'undercount' : 'ok';
     return {
       source: this.options.source,
       metric: this.options.metric,
       baseline: baseline ?? null,
       final: final ?? null,
-      leaked,
-      maxDrift: this.maxDrift(),
+      // Beside `unknown` there is no number: it would read as a finding.
+      leaked: verdict === 'unknown' ? null : excess,
+      maxDrift,
+      minDrift,
+      undercounted: verdict === 'unknown' ? null : undercounted,
       graceMs: this.graceMs,
-      verdict: leaked === null || (leaked > 0 && this.isCutShort) ? 'unknown' : leaked > 0 ? 'leak' : 'ok',
+      verdict,
+      ...(reason === undefined ? {} : { reason }),
       samples: this.samples,
     };
   }
 
-  /** Largest (server − client − baseline) seen while the fleet ran. */
-  private maxDrift(): number | null {
-    if (this.baseline === undefined) return null;
+  private unknownReason(excess: number | null): string | undefined {
+    if (this.options.read === undefined) return 'no server figure configured (--server-stats, --server-metric)';
+    if (excess === null) return `could not read ${this.options.metric ?? 'the figure'}${this.lastError === undefined ? '' : `: ${this.lastError}`}`;
+    if (excess > 0 && this.isCutShort) return 'interrupted during settle: the server had not counted the streams down yet';
+    return undefined;
+  }
+
+  /**
+   * Drift = server − client − baseline per sample taken while the fleet ran. An undercount is
+   * persistent: in most samples with streams open the server counted clearly fewer than ssekit
+   * held (more than 2 streams and 10 % short), so a read racing a burst of opens is not one.
+   */
+  private drifts(): { minDrift: number | null; maxDrift: number | null; undercounted: number } {
+    if (this.baseline === undefined) return { minDrift: null, maxDrift: null, undercounted: 0 };
+    let minDrift: number | null = null;
     let maxDrift: number | null = null;
+    let withStreams = 0;
+    let short = 0;
+    let mostShort = 0;
     for (const s of this.samples.slice(0, this.runSampleCount)) {
       if (s.server === null) continue;
       const drift = s.server - s.client - this.baseline;
-      if (maxDrift === null || drift > maxDrift) maxDrift = drift;
+      minDrift = minDrift === null ? drift : Math.min(minDrift, drift);
+      maxDrift = maxDrift === null ? drift : Math.max(maxDrift, drift);
+      if (s.client === 0) continue;
+      withStreams += 1;
+      if (-drift > Math.max(2, 0.1 * s.client)) {
+        short += 1;
+        mostShort = Math.max(mostShort, -drift);
+      }
     }
-    return maxDrift;
+    return { minDrift, maxDrift, undercounted: withStreams >= 2 && short * 2 > withStreams ? mostShort : 0 };
   }
 
   private sampleOnce(client: number): void {
@@ -147,7 +191,8 @@ class ServerCountSampler implements LeakSampler {
       const value = await read();
       if (value !== undefined) this.latestValue = value;
       return value;
-    } catch {
+    } catch (error) {
+      this.lastError = error instanceof Error ? error.message : String(error);
       return undefined;
     }
   }

@@ -6,7 +6,9 @@ import { redactUrl } from '../core/redact.js';
 import { RESULT_SCHEMA_VERSION, thresholdFiguresOf, type BenchResult, type LeakReport } from '../metrics/bench-result.js';
 import type { DeliveryCounts } from '../metrics/delivery-tracker.js';
 import { histogramBlock, type LatencyHistogram } from '../metrics/histogram.js';
+import { diagnoseBench } from '../metrics/diagnoses.js';
 import { evaluateThresholds, parseThreshold } from '../metrics/thresholds.js';
+import type { IdentityPolicy } from '../transport/identity.js';
 import { mapToRecord, type FleetCounters } from './fleet-counters.js';
 import type { Shard } from './population.js';
 import { hashPlan, type BenchPlan } from './scenario.js';
@@ -30,6 +32,11 @@ export interface BenchMeasurements {
   readonly leak: LeakReport;
   readonly self: BenchResult['self'];
   readonly isInterrupted: boolean;
+  /** How identities were shared, and the line that says so. */
+  readonly identity: { readonly policy: IdentityPolicy; readonly description: string };
+  /** Time-weighted mean of clients up over the steady state; null when it was never reached. */
+  readonly meanOpen: number | null;
+  readonly schedule: NonNullable<BenchResult['schedule']> | null;
 }
 
 /** Assembles the result and judges its thresholds. */
@@ -46,7 +53,9 @@ export function assembleBenchResult(m: BenchMeasurements): BenchResult {
     endedAt: m.endedAt.toISOString(),
     durationMs: m.endedAt.getTime() - m.startedAt.getTime(),
     target: redactUrl(m.plan.target),
-    clients: { planned: m.planned, peakOpen: d.peakOpen, opens: counters.opens },
+    identity: identityOf(m.identity.policy, m.identity.description),
+    clients: { planned: m.planned, peakOpen: d.peakOpen, opens: counters.opens, meanOpen: m.meanOpen },
+    schedule: m.schedule,
     connect: { headers: histogramBlock(counters.connectHeaders), firstEvent: histogramBlock(counters.connectFirstEvent) },
     latency: histogramBlock(m.latency),
     events: {
@@ -59,6 +68,7 @@ export function assembleBenchResult(m: BenchMeasurements): BenchResult {
       outOfOrder: d.outOfOrder,
       recovered: d.recovered,
       missedDuringReconnect: d.missedDuringReconnect,
+      unsettled: d.unsettled,
       received: counters.eventsReceived,
       bytesReceived: counters.bytesReceived,
     },
@@ -70,5 +80,9 @@ export function assembleBenchResult(m: BenchMeasurements): BenchResult {
   };
   const thresholds = evaluateThresholds(m.plan.thresholds.map((t) => parseThreshold(t)), thresholdFiguresOf(measured));
   const isFailed = thresholds.some((t) => !t.passed);
-  return { ...measured, endReason: m.isInterrupted ? 'interrupted' : isFailed ? 'failed' : 'passed', thresholds };
+  return { ...measured, endReason: m.isInterrupted ? 'interrupted' : isFailed ? 'failed' : 'passed', thresholds, diagnoses: diagnoseBench(measured) };
+}
+
+function identityOf(policy: IdentityPolicy, description: string): NonNullable<BenchResult['identity']> {
+  return policy.kind === 'shared-subject' || policy.kind === 'per-client' ? { policy: policy.kind, description, subject: policy.subject } : { policy: policy.kind, description };
 }

@@ -15,10 +15,12 @@ import type { BenchResult } from '../metrics/bench-result.js';
 import { createMarkerCodec, type MarkerCodec } from '../metrics/correlate.js';
 import { createDeliveryTracker, type DeliveryTracker } from '../metrics/delivery-tracker.js';
 import { createLatencyHistogram, type LatencyHistogram } from '../metrics/histogram.js';
+import { receiptNotice } from '../producers/receipt.js';
 import { startPublishSchedule, type PublishSchedule } from '../producers/schedule.js';
 import { compileTemplate } from '../producers/template.js';
 import type { Producer } from '../producers/types.js';
 import { createFleetConnector, type HttpSettings } from '../transport/agent.js';
+import { describeIdentity, identityPolicyOf } from '../transport/identity.js';
 import { createFleetCounters, type FleetCounters } from './fleet-counters.js';
 import { createFleet, type Fleet } from './fleet.js';
 import { createLeakSampler, type LeakSampler, type ReadServerCount } from './leak.js';
@@ -61,6 +63,10 @@ export interface BenchHooks {
 const TICK_MS = 100;
 const PROGRESS_MS = 1000;
 const SWEEP_MS = 250;
+/** Ctrl-C: one more look at the server's count, not a full grace (a second Ctrl-C exits). */
+const INTERRUPTED_SETTLE_MS = 1_000;
+/** After the ramp, clients still connecting get this long at most: a server that kicks them would otherwise hold the run here. */
+const OPEN_WAIT_CAP_MS = 5_000;
 
 /** The state of one run, shared by its phases. */
 interface BenchRun {
@@ -84,6 +90,8 @@ interface BenchRun {
   producer: Producer | undefined;
   schedule: PublishSchedule | undefined;
   timers: { progress?: NodeJS.Timeout | undefined; sweep?: NodeJS.Timeout | undefined };
+  /** The steady state's window: uptime is judged over it only (the ramp is not expected to be open). */
+  readonly steady: { startedAt: number; uptimeAreaAtStart: number; meanOpen: number | null; scheduleStartWall: number | null };
   isFleetStopped: boolean;
   isReleased: boolean;
 }
@@ -114,8 +122,7 @@ export async function runBench(options: BenchRunOptions, hooks: BenchHooks): Pro
     await prepare(run);
     await run.fleet.rampUp(run.plan.rampUpMs, hooks.signal);
     await waitForFleet(run);
-    await waitForSharedStart(run);
-    await runSteadyState(run);
+    await runSteadyState(run, await waitForSharedStart(run));
     await drain(run);
     await stopFleet(run);
     if (run.issues.bug !== undefined) throw run.issues.bug;
@@ -138,7 +145,7 @@ function createBenchRun(options: BenchRunOptions, hooks: BenchHooks): BenchRun {
   const counters = createFleetCounters();
   const latency = createLatencyHistogram();
   const marker = createMarkerCodec(runId);
-  const tracker = createDeliveryTracker({ clients: population.size, marker, timeoutMs: plan.publish?.timeoutMs ?? 5_000, histogram: latency, subscribers: population.subscribers });
+  const tracker = createDeliveryTracker({ clients: population.size, marker, timeoutMs: plan.publish?.timeoutMs ?? 5_000, histogram: latency, subscribers: population.subscribers, publishers: shard?.count });
   const leak = createLeakSampler({
     read: options.readServerCount,
     source: plan.serverStats === undefined ? null : redactUrl(resolveAgainst(plan.target, plan.serverStats.url)),
@@ -167,6 +174,7 @@ function createBenchRun(options: BenchRunOptions, hooks: BenchHooks): BenchRun {
     producer: undefined,
     schedule: undefined,
     timers: {},
+    steady: { startedAt: 0, uptimeAreaAtStart: 0, meanOpen: null, scheduleStartWall: null },
     isFleetStopped: false,
     isReleased: false,
   };
@@ -226,35 +234,47 @@ async function prepare(run: BenchRun): Promise<void> {
  */
 async function waitForFleet(run: BenchRun): Promise<void> {
   const { signal } = run.hooks;
-  await run.fleet.waitForOpen(run.plan.connectTimeoutMs, signal);
+  await run.fleet.waitForOpen(Math.min(run.plan.connectTimeoutMs, OPEN_WAIT_CAP_MS), signal);
   if (!signal.aborted && run.population.size > 0 && run.counters.opens === 0) throw noStreamError(run.counters, run.population.size);
 }
 
 /**
- * Shards publish one schedule between them: start it at the same wall-clock instant in every
- * shard (`startAt`, or the next whole 2 s), so each can expect the others' events.
+ * Shards publish one schedule between them: every shard starts it at the same wall-clock
+ * instant (`startAtMs`, required when sharded), so each can expect the others' events and all
+ * end together. A shard ready late still keeps to the shared clock (its own events due before
+ * it was ready go out at once, and their latency shows it).
  */
-async function waitForSharedStart(run: BenchRun): Promise<void> {
-  if (run.options.shard === undefined || run.hooks.signal.aborted) return;
-  const startAtMs = run.options.startAtMs ?? Math.ceil((Date.now() + 500) / 2000) * 2000;
+async function waitForSharedStart(run: BenchRun): Promise<number> {
+  const { startAtMs, shard } = run.options;
+  if (shard === undefined || startAtMs === undefined) return performance.now();
   const waitMs = startAtMs - Date.now();
   if (waitMs > 0) await sleep(waitMs, run.hooks.signal);
+  else if (waitMs < -1_000) run.issues.notice(`this shard's fleet was ready ${(-waitMs / 1000).toFixed(1)} s after the shared start (--start-at): its events due before then go out late`);
+  return performance.now() + Math.min(0, startAtMs - Date.now());
 }
 
 /** Steady state: the publish schedule on its own timer; churn and the stall watchdog per tick. */
-async function runSteadyState(run: BenchRun): Promise<void> {
+async function runSteadyState(run: BenchRun, steadyStart: number): Promise<void> {
   const { plan, hooks, tracker } = run;
+  if (hooks.signal.aborted) return;
   run.phase = 'steady';
-  const steadyStart = performance.now();
   const steadyEnd = steadyStart + plan.durationMs;
+  run.steady.startedAt = performance.now();
+  run.steady.uptimeAreaAtStart = run.counters.uptime.areaAt(run.steady.startedAt);
   run.schedule = startScheduleFor(run, steadyStart);
   run.timers.sweep = setInterval(() => tracker.sweep(performance.now()), SWEEP_MS);
   run.timers.sweep.unref();
-  while (!hooks.signal.aborted && run.issues.bug === undefined) {
-    const now = performance.now();
-    if (now >= steadyEnd) return;
-    run.fleet.tick(now, TICK_MS);
-    await sleep(TICK_MS, hooks.signal);
+  try {
+    while (!hooks.signal.aborted && run.issues.bug === undefined) {
+      const now = performance.now();
+      if (now >= steadyEnd) return;
+      run.fleet.tick(now, TICK_MS);
+      await sleep(Math.min(TICK_MS, steadyEnd - now), hooks.signal);
+    }
+  } finally {
+    const endedAt = performance.now();
+    const spanMs = endedAt - run.steady.startedAt;
+    run.steady.meanOpen = spanMs <= 0 ? null : (run.counters.uptime.areaAt(endedAt) - run.steady.uptimeAreaAtStart) / spanMs;
   }
 }
 
@@ -265,6 +285,7 @@ function startScheduleFor(run: BenchRun, startAt: number): PublishSchedule | und
   const count = Math.floor((plan.durationMs / 1000) * publish.rate);
   if (count === 0) return undefined;
   const shard = run.options.shard;
+  run.steady.scheduleStartWall = Date.now() + (startAt - performance.now());
   return startPublishSchedule(
     {
       producer,
@@ -275,7 +296,12 @@ function startScheduleFor(run: BenchRun, startAt: number): PublishSchedule | und
       ratePerSecond: publish.rate,
       count,
       isOwn: (seq) => shard === undefined || seq % shard.count === shard.index - 1,
-      onFailed: (_seq, message) => run.issues.notice(`publish failed: ${message}`),
+      onPublished: (_seq, result) => {
+        const notice = receiptNotice(producer, result);
+        if (notice !== undefined) run.issues.notice(notice);
+        return undefined;
+      },
+      onFailed: (_seq, message, _callMs, hint) => run.issues.notice(`publish failed: ${message}${hint === undefined ? '' : ` (hint: ${hint})`}`),
     },
     run.hooks.signal,
   );
@@ -316,7 +342,7 @@ async function settleServer(run: BenchRun): Promise<void> {
   run.phase = 'settling';
   hooks.onProgress?.(run.progress.snapshot(run.phase));
   const isInterrupted = hooks.signal.aborted;
-  await run.leak.settle(isInterrupted ? Math.min(plan.leakGraceMs, 2_000) : plan.leakGraceMs, isInterrupted ? new AbortController().signal : hooks.signal);
+  await run.leak.settle(isInterrupted ? Math.min(plan.leakGraceMs, INTERRUPTED_SETTLE_MS) : plan.leakGraceMs, isInterrupted ? new AbortController().signal : hooks.signal, isInterrupted);
 }
 
 /** Stops progress and closes the dispatcher. Safe to call twice. */
@@ -344,7 +370,17 @@ function finish(run: BenchRun): BenchResult {
     leak: run.leak.report(),
     self: measureSelf(run.self),
     isInterrupted: run.hooks.signal.aborted,
+    identity: { policy: identityPolicyOf(run.plan.auth), description: describeIdentity(identityPolicyOf(run.plan.auth), run.plan.clients, 'clients') },
+    meanOpen: run.steady.meanOpen,
+    schedule: scheduleOf(run),
   });
+}
+
+function scheduleOf(run: BenchRun): NonNullable<BenchResult['schedule']> | null {
+  const publish = run.plan.publish;
+  if (publish === undefined) return null;
+  const startAt = run.options.startAtMs ?? run.steady.scheduleStartWall;
+  return { startAt: startAt === null ? null : new Date(startAt).toISOString(), ratePerSecond: publish.rate, events: Math.floor((run.plan.durationMs / 1000) * publish.rate) };
 }
 
 /** Why not a single client could open its stream, as the typed error the CLI reports. */

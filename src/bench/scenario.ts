@@ -9,28 +9,14 @@ import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
-import { parseThreshold } from '../metrics/thresholds.js';
+import { parseThreshold, withGuardThresholds } from '../metrics/thresholds.js';
 import { STATS_FORMATS, type StatsFormat } from '../server-stats/types.js';
+import type { AuthPlan } from '../transport/identity.js';
+import { defaultBodyFor } from '../producers/default-bodies.js';
 
 /** How a churning client leaves and comes back: FIN, RST, a new token, or a second stream beside the first (seed 001). */
 export const CHURN_MODES = ['graceful', 'abrupt', 'token-rotation', 'duplicate'] as const;
 export type ChurnMode = (typeof CHURN_MODES)[number];
-
-/** Auth for virtual users or the publisher: a fixed token, or a JWT minted per user. */
-export interface AuthPlan {
-  /** A fixed bearer token (every user shares it). */
-  readonly token?: string | undefined;
-  /** HS256 secret for minted tokens. */
-  readonly jwtSecret?: string | undefined;
-  /** Or a PEM private key (RS256/ES256/EdDSA), from `--jwt-key`. */
-  readonly privateKeyPem?: string | undefined;
-  /** Claims; string values may use `{{vu}}` (the virtual user's index). */
-  readonly claims?: Readonly<Record<string, unknown>> | undefined;
-  /** Token lifetime, ms (default 1 h). */
-  readonly ttlMs?: number | undefined;
-  /** Query parameter name, when the token goes in the URL instead of `Authorization`. */
-  readonly queryName?: string | undefined;
-}
 
 /** Where the server's own count of open streams is read (leak detection). */
 export interface ServerStatsPlan {
@@ -38,7 +24,10 @@ export interface ServerStatsPlan {
   /** Prometheus metric (with labels), JSON path, or status-page key. */
   readonly metric: string;
   readonly format?: StatsFormat | undefined;
+  /** Credentials of their own (`serverStats.auth`, `--server-stats-token`); default: the streams' when on their origin. */
   readonly auth?: AuthPlan | undefined;
+  /** Extra headers for the stats reads (`--server-stats-header`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /** The publish load. */
@@ -108,6 +97,9 @@ export interface PlanOverrides {
   readonly body?: string | undefined;
   readonly serverStatsUrl?: string | undefined;
   readonly serverMetric?: string | undefined;
+  readonly serverStatsAuth?: AuthPlan | undefined;
+  readonly serverStatsHeaders?: Readonly<Record<string, string>> | undefined;
+  readonly ignoreEventTypes?: readonly string[] | undefined;
   readonly thresholds?: readonly string[] | undefined;
   readonly auth?: AuthPlan | undefined;
   readonly heartbeatTimeoutMs?: number | undefined;
@@ -143,7 +135,7 @@ const TOP_LEVEL = new Set(['name', 'description', 'target', 'streams', 'auth', '
  * problem. `source` names the file in messages.
  */
 export function buildPlan(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, source: string): BenchPlan {
-  const fields = createFieldReader(source);
+  const fields = createFieldReader(source, sectionsFromFlags(source, overrides));
   for (const key of Object.keys(raw)) if (!TOP_LEVEL.has(key)) fields.problem(key, `is not a scenario field (known: ${[...TOP_LEVEL].join(', ')})`);
   const target = readTarget(raw, overrides, fields);
   const streams = readStreams(raw, overrides, fields);
@@ -152,7 +144,8 @@ export function buildPlan(raw: Readonly<Record<string, unknown>>, overrides: Pla
   if (durationMs <= 0) fields.problem('duration', 'must be longer than 0');
   const publish = readPublish(raw, overrides, streams, fields);
   const serverStats = readServerStats(raw, overrides, fields);
-  const thresholds = readThresholds(raw, overrides, defaultThresholds(publish !== undefined, serverStats !== undefined), fields);
+  const chosen = readThresholds(raw, overrides, defaultThresholds(publish !== undefined, serverStats !== undefined), fields);
+  const thresholds = fields.hasProblems() ? chosen : withGuardThresholds(chosen, { hasServerStats: serverStats !== undefined });
   const plan: BenchPlan = {
     name: fields.str(raw['name'], 'name') ?? source.replace(/\.(ya?ml|json)$/, ''),
     description: fields.str(raw['description'], 'description'),
@@ -187,13 +180,41 @@ interface FieldReader {
   mapping(value: unknown, field: string): Record<string, unknown> | undefined;
   stringList(value: unknown, field: string): string[] | undefined;
   auth(value: unknown, field: string): AuthPlan | undefined;
+  hasProblems(): boolean;
   throwIfAny(): void;
 }
 
-function createFieldReader(source: string): FieldReader {
+/** The flag that sets a field, so a problem with a value from the command line names the flag, not the field. */
+const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
+  target: '--target',
+  'clients.count': '--clients',
+  'clients.rampUp': '--ramp',
+  duration: '--duration',
+  'churn.rate': '--churn',
+  'churn.mode': '--churn-mode',
+  'publish.producer': '--publish',
+  'publish.rate': '--rate',
+  'publish.body': '--body',
+  'serverStats.url': '--server-stats',
+  'serverStats.metric': '--server-metric',
+  'heartbeat.timeout': '--heartbeat-timeout',
+  'leak.grace': '--leak-grace',
+  'publish.ignoreEventTypes': '--ignore-event',
+};
+
+/** Which sections' values came from flags: all of them without a scenario file, else those a flag opened. */
+function sectionsFromFlags(source: string, overrides: PlanOverrides): ReadonlySet<string> {
+  if (source === 'flags') return new Set(Object.keys(FLAG_FOR_FIELD).map((field) => field.split('.')[0] as string));
+  return new Set([...(overrides.producer === undefined && overrides.ignoreEventTypes === undefined ? [] : ['publish']), ...(overrides.serverStatsUrl === undefined ? [] : ['serverStats'])]);
+}
+
+function createFieldReader(source: string, flagSections: ReadonlySet<string>): FieldReader {
   const problems: string[] = [];
   const reader: FieldReader = {
-    problem: (field, what) => void problems.push(`${source}: ${field} ${what}`),
+    problem(field, what) {
+      const flag = FLAG_FOR_FIELD[field];
+      problems.push(flag !== undefined && flagSections.has(field.split('.')[0] as string) ? `${flag} ${what}` : `${source}: ${field} ${what}`);
+    },
     str(value, field, isRequired = false) {
       if (value === undefined || value === null) {
         if (isRequired) reader.problem(field, 'is required');
@@ -253,6 +274,7 @@ function createFieldReader(source: string): FieldReader {
       if (token !== undefined && (jwtSecret !== undefined || claims !== undefined)) reader.problem(field, 'gives both a token and JWT claims: pick one');
       return { token, jwtSecret, claims, ttlMs: m['ttl'] === undefined ? undefined : reader.duration(m['ttl'], `${field}.ttl`, 3_600_000), queryName: reader.str(m['query'], `${field}.query`) };
     },
+    hasProblems: () => problems.length > 0,
     throwIfAny() {
       if (problems.length === 0) return;
       throw new UsageError(problems.length === 1 ? (problems[0] as string) : `${problems.length} problems in the scenario:\n  ${problems.join('\n  ')}`);
@@ -320,7 +342,10 @@ function readPublish(raw: Readonly<Record<string, unknown>>, overrides: PlanOver
   const publishRaw = fields.mapping(raw['publish'], 'publish');
   for (const key of Object.keys(publishRaw ?? {})) if (!PUBLISH_FIELDS.has(key)) fields.problem(`publish.${key}`, `is not a publish field (known: ${[...PUBLISH_FIELDS].join(', ')})`);
   const producer = overrides.producer ?? fields.str(publishRaw?.['producer'], 'publish.producer', publishRaw !== undefined);
-  if (producer === undefined) return undefined;
+  if (producer === undefined) {
+    if (overrides.ignoreEventTypes !== undefined) fields.problem('publish.ignoreEventTypes', 'needs a publish load (--publish, or publish: in the scenario): only published events are matched');
+    return undefined;
+  }
   let rate = overrides.rate ?? 1;
   if (overrides.rate === undefined && publishRaw?.['rate'] !== undefined) {
     if (typeof publishRaw['rate'] !== 'number' || publishRaw['rate'] <= 0) fields.problem('publish.rate', 'must be a positive number of events per second');
@@ -328,20 +353,30 @@ function readPublish(raw: Readonly<Record<string, unknown>>, overrides: PlanOver
   }
   let body = overrides.body ?? fields.str(publishRaw?.['body'], 'publish.body');
   if (body === undefined && publishRaw?.['body'] !== undefined && typeof publishRaw['body'] === 'object') body = JSON.stringify(publishRaw['body']);
-  if (body === undefined) fields.problem('publish.body', 'is required (a template with {{nonce}})');
-  else if (!body.includes('{{nonce}}')) fields.problem('publish.body', 'must contain {{nonce}} so deliveries can be matched to events');
+  // No body: the seed-shaped one `publish` sends for this kind of producer.
+  body ??= defaultBodyOrProblem(producer, fields);
+  if (!body.includes('{{nonce}}')) fields.problem('publish.body', 'must contain {{nonce}} so deliveries can be matched to events');
   const expectAt = fields.stringList(publishRaw?.['expectAt'], 'publish.expectAt');
   for (const path of expectAt ?? []) if (!streams.includes(path)) fields.problem('publish.expectAt', `names ${path}, which is not in streams`);
   return {
     producer,
     rate,
-    body: body ?? '',
+    body,
     method: fields.str(publishRaw?.['method'], 'publish.method'),
     auth: fields.auth(publishRaw?.['auth'], 'publish.auth'),
     timeoutMs: fields.duration(publishRaw?.['timeout'], 'publish.timeout', 5_000),
     expectAt,
-    ignoreEventTypes: fields.stringList(publishRaw?.['ignoreEventTypes'], 'publish.ignoreEventTypes'),
+    ignoreEventTypes: overrides.ignoreEventTypes ?? fields.stringList(publishRaw?.['ignoreEventTypes'], 'publish.ignoreEventTypes'),
   };
+}
+
+function defaultBodyOrProblem(producer: string, fields: FieldReader): string {
+  try {
+    return defaultBodyFor(producer);
+  } catch (error) {
+    fields.problem('publish.producer', error instanceof Error ? error.message.replace(/^producer: /, '') : String(error));
+    return '{{nonce}}';
+  }
 }
 
 function readServerStats(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, fields: FieldReader): ServerStatsPlan | undefined {
@@ -351,7 +386,7 @@ function readServerStats(raw: Readonly<Record<string, unknown>>, overrides: Plan
   const metric = overrides.serverMetric ?? fields.str(statsRaw?.['metric'], 'serverStats.metric', true);
   const format = statsRaw?.['format'];
   if (format !== undefined && !STATS_FORMATS.includes(format as StatsFormat)) fields.problem('serverStats.format', `must be one of ${STATS_FORMATS.join(', ')}`);
-  return { url, metric: metric ?? '', format: format as StatsFormat | undefined, auth: fields.auth(statsRaw?.['auth'], 'serverStats.auth') };
+  return { url, metric: metric ?? '', format: format as StatsFormat | undefined, auth: overrides.serverStatsAuth ?? fields.auth(statsRaw?.['auth'], 'serverStats.auth'), headers: overrides.serverStatsHeaders };
 }
 
 function readThresholds(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, defaults: string[], fields: FieldReader): string[] {
@@ -384,7 +419,9 @@ function readMaxEventBytes(raw: Readonly<Record<string, unknown>>, fields: Field
 
 /** A stable hash of a plan (shards of one run share it; `stats merge` checks it). */
 export function hashPlan(plan: BenchPlan): string {
-  return createHash('sha256').update(JSON.stringify(plan)).digest('hex').slice(0, 16);
+  // Without the target: shards pointed at two workers of one backend are still one run.
+  const { target: _target, ...rest } = plan;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
 }
 
 /** Resolves a path or URL against the target base. */

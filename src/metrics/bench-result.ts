@@ -5,6 +5,7 @@
  * camelCase; durations in ms unless the name says otherwise. Documented in the README.
  */
 import { decodeLatencyHistogram, summaryStatMs, type HistogramBlock } from './histogram.js';
+import type { EndReason } from '../core/end-reason.js';
 import type { ThresholdFigures, ThresholdVerdict } from './thresholds.js';
 
 /** The current schema version. */
@@ -20,6 +21,10 @@ export interface ServerSample {
   readonly client: number;
 }
 
+/** What the server's count says: no leak, a leak, an undercount, or nothing known. */
+export const LEAK_VERDICTS = ['ok', 'leak', 'undercount', 'unknown'] as const;
+export type LeakVerdict = (typeof LEAK_VERDICTS)[number];
+
 /** The leak detector's findings. */
 export interface LeakReport {
   /** Where the figure came from (URL redacted) and which figure. */
@@ -32,8 +37,15 @@ export interface LeakReport {
   readonly leaked: number | null;
   /** Largest (server − client − baseline) seen during the run. */
   readonly maxDrift: number | null;
+  /** Smallest (server − client − baseline) seen during the run: negative when the server counted fewer streams than ssekit held. */
+  readonly minDrift?: number | null;
+  /** The most streams the server failed to count while the fleet ran, when it undercounted persistently (verdict `undercount`); 0 otherwise. */
+  readonly undercounted?: number | null;
   readonly graceMs: number;
-  readonly verdict: 'ok' | 'leak' | 'unknown';
+  /** `undercount`: the server counted persistently fewer streams than ssekit held (its registry lost track of them). */
+  readonly verdict: LeakVerdict;
+  /** Why the verdict is `unknown`: no figure configured, reads failing, or interrupted during settle. */
+  readonly reason?: string | undefined;
   readonly samples: readonly ServerSample[];
 }
 
@@ -50,15 +62,24 @@ export interface BenchResult {
   readonly startedAt: string;
   readonly endedAt: string;
   readonly durationMs: number;
-  readonly endReason: 'passed' | 'failed' | 'interrupted';
+  readonly endReason: EndReason;
   /** Base URL of the target, redacted. */
   readonly target: string;
+  /** Who the clients were: one identity each, or one for all (`one identity for all 200 clients (sub 1)`). */
+  readonly identity?: { readonly policy: 'none' | 'shared-token' | 'shared-subject' | 'per-client'; readonly description: string; readonly subject?: string };
   readonly clients: {
     readonly planned: number;
     readonly peakOpen: number;
     /** Successful opens, first connects and reconnects together. */
     readonly opens: number;
+    /**
+     * Time-weighted mean of the clients up over the steady state (stream open, or down on
+     * purpose for churn); null when the run never reached it. `open>=95%` judges it.
+     */
+    readonly meanOpen?: number | null;
   };
+  /** The publish schedule: its shared start (wall clock, ISO; shards agree on it), rate and length. */
+  readonly schedule?: { readonly startAt: string | null; readonly ratePerSecond: number; readonly events: number } | null;
   readonly connect: { readonly headers: HistogramBlock; readonly firstEvent: HistogramBlock };
   /** Delivery latency per (event, client), from each event's scheduled send time. */
   readonly latency: HistogramBlock;
@@ -77,6 +98,8 @@ export interface BenchResult {
     readonly recovered: number;
     /** Expected, but the client was reconnecting and it never arrived (no replay). */
     readonly missedDuringReconnect: number;
+    /** Expected, and still within its timeout when the run was interrupted: neither delivered nor lost. */
+    readonly unsettled?: number;
     /** Every event received (heartbeats included), and bytes. */
     readonly received: number;
     readonly bytesReceived: number;
@@ -96,6 +119,8 @@ export interface BenchResult {
     readonly socketsAtEnd: number | null;
   };
   readonly thresholds: readonly ThresholdVerdict[];
+  /** What the figures most likely mean, in plain words (the server kicked the streams, lost count, …). */
+  readonly diagnoses?: readonly string[];
 }
 
 /**
@@ -115,6 +140,10 @@ export function thresholdFiguresOf(result: Omit<BenchResult, 'thresholds' | 'end
           return hasPublish ? { value: e.lost, total: e.expectedDeliveries } : undefined;
         case 'leaks':
           return result.leak.leaked === null ? undefined : { value: result.leak.leaked, total: Math.max(1, result.clients.peakOpen) };
+        case 'open':
+          return result.clients.meanOpen === null || result.clients.meanOpen === undefined ? undefined : { value: result.clients.meanOpen, total: result.clients.planned };
+        case 'undercount':
+          return result.leak.undercounted === null || result.leak.undercounted === undefined ? undefined : { value: result.leak.undercounted, total: Math.max(1, result.clients.peakOpen) };
         case 'errors':
           return { value: result.errors.total, total: attempts };
         case 'duplicates':
@@ -128,6 +157,11 @@ export function thresholdFiguresOf(result: Omit<BenchResult, 'thresholds' | 'end
         default:
           return undefined;
       }
+    },
+    unmeasuredReason: (name) => {
+      if (name === 'leaks' || name === 'undercount') return result.leak.reason;
+      if (name === 'open') return 'the run ended before its steady state';
+      return undefined;
     },
   };
 }

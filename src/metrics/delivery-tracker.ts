@@ -55,6 +55,8 @@ export interface DeliveryCounts {
   readonly missedDuringReconnect: number;
   /** Marked deliveries after their event was settled (counted lost already). */
   readonly late: number;
+  /** Expected deliveries still within their timeout when the run was cut short: neither delivered nor lost. */
+  readonly unsettled: number;
 }
 
 /** The tracker. Client indexes are 0-based; -1 (a duplicate side stream) is ignored. */
@@ -94,6 +96,13 @@ export interface DeliveryTrackerOptions {
   readonly subscribers?: Uint8Array | undefined;
   /** Called as each event settles (complete, or its timeout passed). */
   readonly onSettled?: ((event: SettledEvent) => void) | undefined;
+  /**
+   * Publishers whose events interleave (shards: event `seq` comes from publisher `seq % n`).
+   * Order is judged within each publisher's sequence only: two shards' schedules are not one
+   * sequence, and an event of one arriving before an earlier-numbered one of the other is not
+   * out of order. Default 1.
+   */
+  readonly publishers?: number | undefined;
 }
 
 /** Creates the tracker. */
@@ -102,7 +111,9 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
   const { marker, histogram, timeoutMs } = options;
   const openEpoch = new Uint32Array(n);
   const nextEpoch = new Uint32Array(n);
-  const lastSeq = new Int32Array(n).fill(-1);
+  const publishers = Math.max(1, options.publishers ?? 1);
+  // Per client and publisher: the highest seq delivered so far.
+  const lastSeq = new Int32Array(n * publishers).fill(-1);
   const events = new Map<number, EventState>();
   // Every seq below this is settled; a delivery for one is late.
   let settledBelow = 0;
@@ -116,6 +127,7 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
   let recovered = 0;
   let missedDuringReconnect = 0;
   let late = 0;
+  let unsettled = 0;
 
   const subscribers = options.subscribers;
   const createState = (seq: number, scheduledAt: number, isOwn: boolean): EventState => {
@@ -157,8 +169,9 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
       return;
     }
     state.delivered[index] = 1;
-    if (seq < (lastSeq[index] as number)) outOfOrder += 1;
-    else lastSeq[index] = seq;
+    const orderSlot = publishers === 1 ? index : index * publishers + (seq % publishers);
+    if (seq < (lastSeq[orderSlot] as number)) outOfOrder += 1;
+    else lastSeq[orderSlot] = seq;
     if (state.expectedEpoch[index] !== 0) {
       delivered += 1;
       state.remaining -= 1;
@@ -168,7 +181,8 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
   };
 
   const onSettled = options.onSettled;
-  const settle = (state: EventState): void => {
+  /** `isCutShort`: the run ended before the event's timeout; its missing deliveries are unsettled, not lost. */
+  const settle = (state: EventState, isCutShort: boolean): void => {
     events.delete(state.seq);
     if (state.isVoid) {
       onSettled?.({ seq: state.seq, scheduledAt: state.scheduledAt, expected: 0, delivered: 0, lastArrivalAt: Number.NaN, isVoid: true });
@@ -186,9 +200,10 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
         arrived += 1;
         continue;
       }
+      if (isCutShort) unsettled += 1;
       // Still on the same connection: the server had every chance. Otherwise it was
       // reconnecting, and only a replay (Last-Event-ID) could have brought it.
-      if (openEpoch[i] === epoch) lost += 1;
+      else if (openEpoch[i] === epoch) lost += 1;
       else missedDuringReconnect += 1;
     }
     onSettled?.({ seq: state.seq, scheduledAt: state.scheduledAt, expected, delivered: arrived, lastArrivalAt: arrived > 0 ? state.lastArrivalAt : Number.NaN, isVoid: false });
@@ -250,7 +265,7 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
         // Complete events settle at once (a late duplicate then counts as late, not duplicated).
         const isSettled = state.isVoid || (state.remaining === 0 && !Number.isNaN(state.scheduledAt)) || (now >= due && !state.isHeld);
         if (isFinal || isSettled) {
-          settle(state);
+          settle(state, !isSettled && now < due);
           if (state.seq >= settledBelow) settledBelow = state.seq + 1;
         }
       }
@@ -287,6 +302,9 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
     },
     get late() {
       return late;
+    },
+    get unsettled() {
+      return unsettled;
     },
   };
 }

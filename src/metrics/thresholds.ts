@@ -26,10 +26,12 @@ export interface ThresholdFigures {
   readonly latency: (group: 'latency' | 'connect' | 'firstEvent', stat: string) => number;
   /** Count figures with their totals (for `%`): loss, leaks, errors, duplicates, reconnects, outOfOrder. */
   readonly count: (name: string) => { value: number; total: number } | undefined;
+  /** Why a figure was not measured, when the result knows (`interrupted during settle`). */
+  readonly unmeasuredReason?: (name: string) => string | undefined;
 }
 
 const STATS = new Set(['min', 'max', 'mean', 'avg', 'med', 'p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'p99.9']);
-const COUNTS = new Set(['loss', 'lost', 'leaks', 'leaked', 'errors', 'duplicates', 'duplicated', 'reconnects', 'outoforder', 'producererrors']);
+const COUNTS = new Set(['loss', 'lost', 'leaks', 'leaked', 'undercount', 'open', 'errors', 'duplicates', 'duplicated', 'reconnects', 'outoforder', 'producererrors']);
 const GROUPS: Readonly<Record<string, 'latency' | 'connect' | 'firstEvent'>> = { latency: 'latency', delivery: 'latency', connect: 'connect', firstevent: 'firstEvent', first_event: 'firstEvent' };
 const THRESHOLD_RE = /^\s*([A-Za-z_][\w.]*(?:\(\s*\d+(?:\.\d+)?\s*\))?)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*([a-zµ%]*)\s*$/i;
 
@@ -56,7 +58,7 @@ export function parseThreshold(expression: string, where = `--threshold '${expre
   } else if (parts.length === 1 && COUNTS.has(parts[0] as string)) {
     metric = canonicalCount(parts[0] as string);
   } else {
-    return fail(`unknown figure '${rawFigure}' (latency: p50 p90 p95 p99 p999 max mean min, optionally connect. or firstEvent.; counts: loss leaks errors duplicates reconnects outOfOrder producerErrors)`);
+    return fail(`unknown figure '${rawFigure}' (latency: p50 p90 p95 p99 p999 max mean min, optionally connect. or firstEvent.; counts: loss leaks undercount open errors duplicates reconnects outOfOrder producerErrors)`);
   }
   let value = Number(number);
   let isRatio = false;
@@ -116,7 +118,7 @@ export function evaluateThresholds(thresholds: readonly Threshold[], figures: Th
       actual = figures.latency(group, stat);
     } else {
       const count = figures.count(threshold.metric);
-      if (count === undefined) return { expression: threshold.expression, metric: threshold.metric, value: null, passed: false, reason: 'not measured in this run' };
+      if (count === undefined) return { expression: threshold.expression, metric: threshold.metric, value: null, passed: false, reason: figures.unmeasuredReason?.(threshold.metric) ?? 'not measured in this run' };
       if (threshold.isRatio) {
         if (count.total === 0) return { expression: threshold.expression, metric: threshold.metric, value: null, passed: false, reason: 'no samples' };
         actual = count.value / count.total;
@@ -146,4 +148,16 @@ export function compare(actual: number, op: CompareOp, expected: number): boolea
     case '!=':
       return actual !== expected;
   }
+}
+
+/**
+ * Guards judged on every run unless a threshold of the user's names the same figure: a run
+ * whose clients never stayed open does not pass (`open>=95%`: time-weighted streams open, or
+ * down on purpose for churn, over the steady state), nor one whose server lost count of its
+ * streams. They cost nothing to state and catch the runs that measured nothing.
+ */
+export function withGuardThresholds(thresholds: readonly string[], options: { readonly hasServerStats: boolean }): string[] {
+  const guards = ['open>=95%', ...(options.hasServerStats ? ['undercount==0'] : [])];
+  const named = new Set(thresholds.map((t) => parseThreshold(t).metric));
+  return [...thresholds, ...guards.filter((g) => !named.has(parseThreshold(g).metric))];
 }

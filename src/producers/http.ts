@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { request } from 'undici';
 import { formatDuration } from '../core/duration.js';
 import { ProducerError } from '../core/errors.js';
+import { describeServerBody } from '../core/server-text.js';
 import { redactUrl } from '../core/redact.js';
 import { applyToken } from '../transport/auth.js';
 import { connectErrorFor, describeStatus } from '../transport/open-stream.js';
@@ -59,15 +60,19 @@ export function createHttpProducer(url: URL, options: ProducerOptions): Producer
         size += buf.length;
         if (size <= MAX_RESPONSE_BYTES) text += buf.toString('utf8');
       }
-      if (response.statusCode < 200 || response.statusCode >= 300) {
-        const detail = text.trim().slice(0, 200).replace(/\s+/g, ' ');
-        throw new ProducerError(`producer answered ${describeStatus(response.statusCode)}${detail === '' ? '' : ` ${detail}`}: ${description}`, {
-          code: 'SSEKIT_PRODUCER_STATUS',
-          isUnreachable: response.statusCode >= 500,
-        });
-      }
+      if (response.statusCode < 200 || response.statusCode >= 300) throw statusError(response.statusCode, text, description);
       return { responseText: text };
     },
     async close() {},
   };
+}
+
+/** A producer's non-2xx answer, with what it said (quoted, escaped) and what to check. */
+function statusError(status: number, body: string, description: string): ProducerError {
+  const said = describeServerBody(body);
+  let hint: string | undefined;
+  if (status === 400 || status === 422) hint = 'the producer refused the event body: check --data (bench: --body) against what the endpoint expects';
+  else if (status === 401 || status === 403) hint = "check the producer's credentials: the token publish (or bench's publish.auth) sends, and its role";
+  else if (status === 404 || status === 405) hint = 'check the producer URL and --method';
+  return new ProducerError(`producer answered ${describeStatus(status)}${said === undefined ? '' : ` (${said})`}: ${description}`, { code: 'SSEKIT_PRODUCER_STATUS', isUnreachable: status >= 500, hint });
 }

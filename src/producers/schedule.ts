@@ -7,6 +7,7 @@
  * It runs on its own timer to the millisecond: a coarser engine tick would add up to a tick of
  * ssekit's own lag to every latency measured from the schedule.
  */
+import { SsekitError } from '../core/errors.js';
 import { settleOrAbort, sleep } from '../core/sleep.js';
 import type { MarkerCodec } from '../metrics/correlate.js';
 import type { BodyTemplate } from './template.js';
@@ -37,8 +38,8 @@ export interface PublishScheduleOptions {
    * (publish: the response had no id to correlate by).
    */
   readonly onPublished?: ((seq: number, result: ProduceResult, callMs: number) => string | undefined) | undefined;
-  /** A publish failed (the producer threw, or `onPublished` said so). */
-  readonly onFailed?: ((seq: number, message: string, callMs: number) => void) | undefined;
+  /** A publish failed (the producer threw, or `onPublished` said so); `hint` is the error's, if any. */
+  readonly onFailed?: ((seq: number, message: string, callMs: number, hint?: string) => void) | undefined;
 }
 
 /** A running schedule. */
@@ -103,16 +104,18 @@ async function sendOne(options: PublishScheduleOptions, state: ScheduleState, se
   tracker.hold(seq);
   const before = performance.now();
   let failure: string | undefined;
+  let hint: string | undefined;
   try {
     const result = await options.producer.publish(options.template.render(seq, options.marker.markerFor(seq)));
     failure = options.onPublished?.(seq, result, performance.now() - before);
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);
+    hint = error instanceof SsekitError ? error.hint : undefined;
   }
   if (failure !== undefined) {
     state.failed += 1;
     tracker.onPublishFailed(seq);
-    options.onFailed?.(seq, failure, performance.now() - before);
+    options.onFailed?.(seq, failure, performance.now() - before, hint);
   }
   tracker.release(seq);
 }

@@ -11,6 +11,8 @@ import { createMarkerCodec, type MarkerCodec } from '../metrics/correlate.js';
 import { createDeliveryTracker, type DeliveryTracker } from '../metrics/delivery-tracker.js';
 import { createLatencyHistogram, histogramBlock, summaryStatMs, summarizeLatency, type LatencyHistogram } from '../metrics/histogram.js';
 import { PUBLISH_RESULT_SCHEMA_VERSION, type GateStat, type PublishedEvent, type PublishResult } from '../metrics/publish-result.js';
+import { KICK_WINDOW_MS } from '../metrics/diagnoses.js';
+import { receiptNotice } from '../producers/receipt.js';
 import { startPublishSchedule, type PublishSchedule } from '../producers/schedule.js';
 import type { BodyTemplate } from '../producers/template.js';
 import type { Producer } from '../producers/types.js';
@@ -23,9 +25,10 @@ export interface PublishOptions {
   readonly producer: Producer;
   readonly template: BodyTemplate;
   readonly correlation: Correlation;
+  /** One entry per watching connection (fan-out: a stream listed once per listener, each with its own credentials). */
   readonly watch: readonly WatchedStream[];
-  /** Connections per watched stream (fan-out). */
-  readonly listenersPerStream: number;
+  /** How the watchers' identities are shared, for the verdict's words (`one identity for all 3 watchers (sub 1)`). */
+  readonly identity?: { readonly isShared: boolean; readonly description: string } | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly count: number;
   /** Events per second (open model). */
@@ -65,6 +68,8 @@ interface PublishRun {
   readonly watchers: Watchers;
   schedule: PublishSchedule | undefined;
   sweeper: NodeJS.Timeout | undefined;
+  /** Notices already given (each once). */
+  readonly noticed: Set<string>;
 }
 
 /** Runs the publish-and-measure loop. Throws only when the watchers cannot open or the producer cannot connect. */
@@ -74,7 +79,8 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
     await run.watchers.waitForAllOpen(options.openTimeoutMs, hooks.signal);
     await options.producer.open();
     const n = run.watchers.count;
-    hooks.onStatus?.(`${n} watching stream${n === 1 ? '' : 's'} open; publishing ${options.count} event${options.count === 1 ? '' : 's'} at ${options.ratePerSecond}/s via ${options.producer.description}`);
+    const who = options.identity === undefined ? '' : ` (${options.identity.description})`;
+    hooks.onStatus?.(`${n} watching stream${n === 1 ? '' : 's'} open${who}; publishing ${options.count} event${options.count === 1 ? '' : 's'} at ${options.ratePerSecond}/s via ${options.producer.description}`);
     await publishAll(run);
   } finally {
     if (run.sweeper !== undefined) clearInterval(run.sweeper);
@@ -88,7 +94,7 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
 function createPublishRun(options: PublishOptions, hooks: PublishHooks): PublishRun {
   const marker = createMarkerCodec();
   const latency = createLatencyHistogram();
-  const watcherCount = options.watch.length * options.listenersPerStream;
+  const watcherCount = options.watch.length;
   // Completeness and latency are the fleet's tracker (the same as bench): each event is
   // expected at every watcher open when it was scheduled.
   let log: EventLog | undefined;
@@ -96,7 +102,7 @@ function createPublishRun(options: PublishOptions, hooks: PublishHooks): Publish
   const matcher = createDeliveryMatcher(options.correlation, tracker, marker);
   log = createEventLog(options.count, (seq) => matcher.idOf(seq), hooks.onEvent);
   const watchers = openWatchers(
-    { watch: options.watch, listenersPerStream: options.listenersPerStream, headers: options.headers, maxEventBytes: options.maxEventBytes, dispatcher: options.dispatcher },
+    { watch: options.watch, headers: options.headers, maxEventBytes: options.maxEventBytes, dispatcher: options.dispatcher },
     {
       onData: (watcher, data, at) => matcher.onDelivery(watcher, data, at),
       // Every watcher stays expected from its first open on: an event it misses while
@@ -105,7 +111,7 @@ function createPublishRun(options: PublishOptions, hooks: PublishHooks): Publish
       onStatus: (text) => hooks.onStatus?.(text),
     },
   );
-  return { options, hooks, startedAtWall: new Date(), marker, latency, callLatency: createLatencyHistogram(), tracker, matcher, log, watchers, schedule: undefined, sweeper: undefined };
+  return { options, hooks, startedAtWall: new Date(), marker, latency, callLatency: createLatencyHistogram(), tracker, matcher, log, watchers, schedule: undefined, sweeper: undefined, noticed: new Set() };
 }
 
 /** Sends every event on schedule, then waits until each one is reported. */
@@ -124,6 +130,11 @@ async function publishAll(run: PublishRun): Promise<void> {
       onPublished(seq, result, callMs) {
         run.callLatency.recordMs(callMs);
         run.log.onCall(seq, callMs);
+        const notice = receiptNotice(options.producer, result);
+        if (notice !== undefined && !run.noticed.has(notice)) {
+          run.noticed.add(notice);
+          hooks.onStatus?.(`ssekit: ${notice}`);
+        }
         return run.matcher.onPublished(seq, result);
       },
       onFailed: (seq, message, callMs) => run.log.onCall(seq, callMs, message),
@@ -152,6 +163,7 @@ function assemblePublishResult(run: PublishRun): PublishResult {
     failures.push(Number.isNaN(gateValueMs) ? `no deliveries to measure ${options.gate} on` : `${options.gate} ${gateValueMs.toFixed(1)} ms is over the ${options.targetMs} ms target`);
   }
   if (lost > 0) failures.push(`${lost} of ${expectedDeliveries} deliveries lost (not seen within ${options.timeoutMs} ms)`);
+  failures.push(...watcherFailures(run));
   if (producerErrors > 0) failures.push(`${producerErrors} of ${sent} publishes failed`);
   const endedAt = new Date();
   return {
@@ -178,4 +190,18 @@ function assemblePublishResult(run: PublishRun): PublishResult {
     failures,
     events: run.log.events,
   };
+}
+
+/** Why watchers missed events, named: the server closing them, or a stream that failed. */
+function watcherFailures(run: PublishRun): string[] {
+  const out: string[] = [];
+  const troubles = [...run.watchers.troubles.entries()];
+  const kicked = troubles.filter(([, t]) => t.kicked > 0).map(([i]) => i + 1);
+  if (kicked.length > 0) {
+    const identity = run.options.identity;
+    const why = identity?.isShared === true ? `: ${identity.description}, and the server seems to allow one stream per user (drop --sub, or put {{vu}} in --claims)` : '';
+    out.push(`the server closed watcher${kicked.length === 1 ? '' : 's'} ${kicked.join(', ')} within ${KICK_WINDOW_MS / 1000} s of opening${why}`);
+  }
+  for (const [index, trouble] of troubles) if (trouble.failure !== undefined) out.push(`watcher ${index + 1} failed, so its events count as lost: ${trouble.failure}`);
+  return out;
 }

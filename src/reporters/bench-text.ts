@@ -4,11 +4,34 @@
  * strings; callers write them.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { BenchResult } from '../metrics/bench-result.js';
+import type { Shard } from '../bench/population.js';
+import type { BenchPlan } from '../bench/scenario.js';
+import type { BenchResult, LeakReport } from '../metrics/bench-result.js';
+import { describeIdentity, identityPolicyOf } from '../transport/identity.js';
 import type { HistogramBlock } from '../metrics/histogram.js';
 import { formatDuration } from '../core/duration.js';
 import { redactText } from '../core/redact.js';
 import { decodeLatencyHistogram } from '../metrics/histogram.js';
+
+/** The plan, printed before the first client starts (as k6 prints its header): what will run, and for how long at most. */
+export function renderPlan(plan: BenchPlan, options: { readonly shard?: Shard | undefined; readonly startAtMs?: number | undefined; readonly runId?: string | undefined }): string {
+  const { shard } = options;
+  const mine = shard === undefined ? plan.clients : Math.floor(plan.clients / shard.count) + (shard.index - 1 < plan.clients % shard.count ? 1 : 0);
+  const churn = plan.churnRate > 0 ? `; churn ${(plan.churnRate * 100).toFixed(plan.churnRate < 0.01 ? 1 : 0)} %/s ${plan.churnMode}` : '';
+  const rows: [string, string][] = [
+    ['clients', `${plan.clients}${shard === undefined ? '' : ` (shard ${shard.index}/${shard.count}: ${mine})`} over a ${formatDuration(plan.rampUpMs)} ramp, then ${formatDuration(plan.durationMs)} steady${churn}`],
+    ['identity', describeIdentity(identityPolicyOf(plan.auth), plan.clients, 'clients')],
+  ];
+  const p = plan.publish;
+  if (p !== undefined) rows.push(['publish', `${p.producer} at ${p.rate}/s (${Math.floor((plan.durationMs / 1000) * p.rate)} events), lost after ${formatDuration(p.timeoutMs)}${p.ignoreEventTypes === undefined ? '' : `; ignoring ${p.ignoreEventTypes.join(', ')}`}`]);
+  if (shard !== undefined && options.startAtMs !== undefined) rows.push(['shared start', `${new Date(options.startAtMs).toISOString()}${options.runId === undefined ? '' : ` · run ${options.runId}`}`]);
+  rows.push(['server figure', plan.serverStats === undefined ? 'none (no leak check: --server-stats, --server-metric)' : `${plan.serverStats.metric} at ${plan.serverStats.url}, ${formatDuration(plan.leakGraceMs)} grace after the run`]);
+  rows.push(['thresholds', plan.thresholds.join(' · ')]);
+  const boundMs = plan.rampUpMs + plan.connectTimeoutMs + plan.durationMs + (p?.timeoutMs ?? 0) + plan.leakGraceMs;
+  rows.push(['ends by', `${formatDuration(boundMs)} at most, whatever the server does`]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return redactText(`plan: ${plan.name} · ${plan.target} · ${plan.streams.join(', ')}\n${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`);
+}
 
 /** Renders the final report. */
 export function renderBenchReport(result: BenchResult, options: { useColor: boolean; width?: number }): string {
@@ -19,13 +42,19 @@ export function renderBenchReport(result: BenchResult, options: { useColor: bool
   const title = `ssekit bench · ${result.scenario.name}${result.shard === null ? '' : ` · shard ${result.shard.index}/${result.shard.count}`} · ${result.target} · ${formatDuration(result.durationMs)}`;
   lines.push(chalk.bold(title), '');
 
+  const seconds = Math.max(0.001, result.durationMs / 1000);
+  const rate = (n: number): string => `${(n / seconds).toFixed(n / seconds < 10 ? 1 : 0)}/s`;
+  const meanOpen = result.clients.meanOpen;
+  const stayedOpen = meanOpen === null || meanOpen === undefined || result.clients.planned === 0 ? '' : ` · ${paint(chalk, meanOpen >= 0.95 * result.clients.planned, `${((100 * meanOpen) / result.clients.planned).toFixed(1)} % stayed open`)}`;
   const rows: [string, string][] = [
-    ['clients', `${result.clients.planned} planned · ${result.clients.peakOpen} peak open · ${result.clients.opens} opens`],
+    ['clients', `${result.clients.planned} planned · ${result.clients.peakOpen} peak open · ${result.clients.opens} opens${stayedOpen}`],
+    ...(result.identity === undefined ? [] : [['identity', result.identity.description] as [string, string]]),
     ['connect (headers)', percentiles(result.connect.headers, ms)],
     ['connect (first event)', percentiles(result.connect.firstEvent, ms)],
     ['delivery latency', percentiles(result.latency, ms)],
     ['events', `${e.published} published · ${e.delivered}/${e.expectedDeliveries} delivered · ${e.received} received · ${formatBytes(e.bytesReceived)}`],
-    ['completeness', `${paint(chalk, e.lost === 0, `${e.lost} lost`)} · ${e.duplicated} duplicated · ${e.outOfOrder} out of order · ${e.recovered} received after (re)connecting · ${e.missedDuringReconnect} missed while reconnecting${e.publishErrors > 0 ? ` · ${chalk.red(`${e.publishErrors} publish errors`)}` : ''}`],
+    ['completeness', `${paint(chalk, e.lost === 0, `${e.lost} lost`)} · ${e.duplicated} duplicated · ${e.outOfOrder} out of order · ${e.recovered} received after (re)connecting · ${e.missedDuringReconnect} missed while reconnecting${(e.unsettled ?? 0) > 0 ? ` · ${e.unsettled} unsettled (interrupted)` : ''}${e.publishErrors > 0 ? ` · ${chalk.red(`${e.publishErrors} publish errors`)}` : ''}`],
+    ['rates', `${rate(e.delivered)} deliveries · ${rate(result.clients.opens)} connects · ${formatBytes(e.bytesReceived / seconds)}/s`],
     ['reconnects', `${result.reconnects.total}${formatMap(result.reconnects.byReason)}`],
     ['statuses', formatMap(result.statuses, '') || 'none'],
     ['errors', `${result.errors.total}${formatMap(result.errors.byClass)}`],
@@ -39,17 +68,13 @@ export function renderBenchReport(result: BenchResult, options: { useColor: bool
     lines.push(...drawDistribution(result.latency, chalk, Math.min(60, (options.width ?? 80) - 30)));
   }
 
-  const leak = result.leak;
-  lines.push('', chalk.bold('connection leaks'));
-  if (leak.verdict === 'unknown') lines.push(`  ${chalk.yellow('unknown')}: ${leak.source === null ? 'no server figure configured (--server-stats, --server-metric)' : `could not read ${leak.metric ?? ''} from ${leak.source}`}`);
-  else {
-    const verdict = leak.verdict === 'ok' ? chalk.green('none') : chalk.red(`${leak.leaked} leaked`);
-    lines.push(`  ${verdict}: server count ${leak.baseline} before, ${leak.final} after closing every stream and ${formatDuration(leak.graceMs)} grace (${leak.metric} at ${leak.source})`);
-    if (leak.maxDrift !== null && leak.maxDrift > 0) lines.push(`  during the run the server counted up to ${leak.maxDrift} more streams than ssekit had open`);
-  }
+  lines.push('', chalk.bold('connection leaks'), ...leakLines(result.leak, chalk));
   if (result.self.socketsAtStart !== null && result.self.socketsAtEnd !== null && result.self.socketsAtEnd > result.self.socketsAtStart) {
     lines.push(`  ${chalk.yellow(`ssekit itself still holds ${result.self.socketsAtEnd - result.self.socketsAtStart} more sockets than at start`)}`);
   }
+
+  const diagnoses = result.diagnoses ?? [];
+  if (diagnoses.length > 0) lines.push('', chalk.bold('what this means'), ...diagnoses.map((d) => `  ${chalk.yellow('!')} ${d}`));
 
   lines.push('', chalk.bold('thresholds'));
   if (result.thresholds.length === 0) lines.push('  none');
@@ -60,6 +85,20 @@ export function renderBenchReport(result: BenchResult, options: { useColor: bool
   const verdict = result.endReason === 'passed' ? chalk.green('PASSED') : result.endReason === 'interrupted' ? chalk.yellow('INTERRUPTED (partial results)') : chalk.red('FAILED');
   lines.push('', verdict, '');
   return redactText(lines.join('\n'));
+}
+
+/** The leak verdict in words: never a number beside `unknown`. */
+function leakLines(leak: LeakReport, chalk: ChalkInstance): string[] {
+  const where = `${leak.metric ?? ''} at ${leak.source ?? ''}`;
+  if (leak.verdict === 'unknown') return [`  ${chalk.yellow('unknown')}: ${leak.reason ?? (leak.source === null ? 'no server figure configured (--server-stats, --server-metric)' : `could not read ${where}`)}`];
+  const lines: string[] = [];
+  const counts = `server count ${leak.baseline} before, ${leak.final} after closing every stream and ${formatDuration(leak.graceMs)} grace (${where})`;
+  if (leak.verdict === 'leak') lines.push(`  ${chalk.red(`${leak.leaked} leaked`)}: ${counts}`);
+  else if (leak.verdict === 'undercount') lines.push(`  ${chalk.red('undercount')}: the server counted up to ${leak.undercounted} fewer streams than ssekit held while the fleet ran; ${counts}`);
+  else lines.push(`  ${chalk.green('none')}: ${counts}`);
+  if (leak.maxDrift !== null && leak.maxDrift > 0) lines.push(`  during the run the server counted up to ${leak.maxDrift} more streams than ssekit had open`);
+  if (leak.verdict !== 'undercount' && leak.minDrift !== null && leak.minDrift !== undefined && leak.minDrift < 0) lines.push(`  during the run the server counted up to ${-leak.minDrift} fewer streams than ssekit had open`);
+  return lines;
 }
 
 function percentiles(block: HistogramBlock, ms: (v: number) => string): string {
@@ -78,7 +117,7 @@ function formatMap(map: Readonly<Record<string, number>>, prefix = ' · '): stri
 }
 
 function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
   if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
   if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;

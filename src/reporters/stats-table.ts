@@ -35,27 +35,31 @@ export function layoutTable(rows: readonly (readonly string[])[], right: Readonl
     .join('\n');
 }
 
-/** A figure for people: integers as they are, others to 6 significant digits; `—` when absent. */
-export function formatNumber(value: number | null | undefined): string {
+/**
+ * A figure for people: exactly as the server gave it (JavaScript's shortest round-trip form, so
+ * 0.1234567 stays 0.1234567); derived figures (rates, changes) to 6 significant digits; `—`
+ * when absent.
+ */
+export function formatNumber(value: number | null | undefined, precision: 'exact' | 'derived' = 'exact'): string {
   if (value === undefined || value === null) return '—';
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
-  if (Number.isInteger(value)) return String(value);
+  if (Number.isInteger(value) || precision === 'exact') return String(value);
   return String(Number(value.toPrecision(6)));
 }
 
 function signed(value: number, chalk: ChalkInstance): string {
   if (value === 0) return chalk.gray('0');
-  return value > 0 ? chalk.yellow(`+${formatNumber(value)}`) : chalk.cyan(formatNumber(value));
+  return value > 0 ? chalk.yellow(`+${formatNumber(value, 'derived')}`) : chalk.cyan(formatNumber(value, 'derived'));
 }
 
 function valueCell(row: FigureRow): string {
   if (row.histogram !== undefined) {
     const h = row.histogram;
-    const q = (v: number): string => (Number.isNaN(v) ? '—' : formatNumber(v));
+    const q = (v: number): string => (Number.isNaN(v) ? '—' : formatNumber(v, 'derived'));
     return `${formatNumber(h.count)} obs · sum ${q(h.sum)} · p50 ${q(h.p50)} · p99 ${q(h.p99)}`;
   }
-  return formatNumber(row.value);
+  return row.text ?? formatNumber(row.value);
 }
 
 /** The table of one sample; with `isWatch`, CHANGE and RATE/S columns. */
@@ -71,12 +75,13 @@ export function renderStatsSample(sample: StatsSample, display: string, options:
     const cells = [redactText(row.label), chalk.gray(row.kind), value];
     if (options.isWatch) {
       cells.push(row.change === undefined ? '' : signed(row.change, chalk));
-      cells.push(row.isReset ? chalk.yellow('reset') : row.ratePerSecond === undefined ? '' : formatNumber(row.ratePerSecond));
+      cells.push(row.isReset ? chalk.yellow('reset') : row.ratePerSecond === undefined ? '' : formatNumber(row.ratePerSecond, 'derived'));
     }
     rows.push(cells);
   }
   if (sample.rows.length === 0) out.push(chalk.gray('(no figures)'));
   else out.push(layoutTable(rows));
+  if (sample.stats.warning !== undefined) out.push('', chalk.yellow(`warning: ${sample.stats.warning}`));
   const lists = sample.stats.figures.filter((f) => f.name.endsWith('.length')).length;
   if (sample.duplicates.length > 0) {
     out.push('', chalk.red(`Duplicate streams: ${sample.duplicates.length} user${sample.duplicates.length === 1 ? '' : 's'} holding more than one (seed 001's duplicate-connection bug)`));
@@ -112,6 +117,7 @@ export function statsSampleData(sample: StatsSample, display: string, options: {
         }),
     duplicates: sample.duplicates,
     expectations: sample.expectations,
+    ...(sample.stats.warning === undefined ? {} : { warning: sample.stats.warning }),
   };
 }
 

@@ -29,6 +29,8 @@ export function jsonFigures(json: unknown): ServerFigure[] {
   const visit = (value: unknown, path: string): void => {
     if (typeof value === 'number') {
       figures.push({ name: path === '' ? '.' : path, value, kind: 'untyped', labels: {} });
+    } else if (typeof value === 'boolean') {
+      figures.push({ name: path === '' ? '.' : path, value: value ? 1 : 0, kind: 'untyped', labels: {}, text: String(value) });
     } else if (Array.isArray(value)) {
       figures.push({ name: `${path === '' ? '' : path}.length`, value: value.length, kind: 'gauge', labels: {} });
       const isObjects = value.length <= MAX_LISTED_ARRAY && value.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
@@ -61,4 +63,10 @@ function toNumber(value: unknown): number | undefined {
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value)) return Number(value);
   return undefined;
+}
+
+/** A warning when the JSON holds no number at all, only text, flags and lists: an index page (serve's `/`), not stats. */
+export function notStatsWarning(figures: readonly ServerFigure[]): string | undefined {
+  if (figures.some((f) => !f.name.endsWith('.length') && f.text === undefined)) return undefined;
+  return 'this JSON holds no number, only text and lists: is it a stats endpoint? (an index page looks like this)';
 }

@@ -10,7 +10,7 @@ import { redactUrl } from '../core/redact.js';
 import type { TokenPlacement } from '../transport/auth.js';
 import { discardBody, getFollowingRedirects } from '../transport/follow-redirects.js';
 import { connectErrorFor, describeStatus, headerValue, isEventStreamType } from '../transport/open-stream.js';
-import { jsonFigures, parseJsonText, selectJsonPath } from './json-stats.js';
+import { jsonFigures, notStatsWarning, parseJsonText, selectJsonPath } from './json-stats.js';
 import { estimateQuantile, familyNameOf, parsePrometheusText, parsePrometheusValue, sumBuckets } from './prometheus.js';
 import { parseStatusPage } from './status-page.js';
 import type { ServerStats, StatsFormat } from './types.js';
@@ -147,7 +147,9 @@ export function parseServerStats(text: string, contentType: string | undefined, 
   }
   if (chosen === 'json') {
     const json = parseJsonText(text);
-    return { format: 'json', figures: jsonFigures(json), histograms: [], json };
+    const figures = jsonFigures(json);
+    const warning = notStatsWarning(figures);
+    return { format: 'json', figures, histograms: [], json, ...(warning === undefined ? {} : { warning }) };
   }
   const figures = parseStatusPage(text);
   if (figures.length === 0) throw new ProtocolError('SSEKIT_BAD_STATS', 'status page: no `name: value` line with a number', { hint: 'is this the status page? try --format prometheus or json' });
@@ -254,4 +256,37 @@ export function selectFigure(stats: ServerStats, selector: string): number | und
   const parent = stats.families === undefined ? undefined : familyNameOf(name, stats.families);
   if (parent !== undefined && parent !== name && !name.endsWith('_bucket')) return 0;
   return undefined;
+}
+
+/**
+ * The figures closest to a selector that matched nothing (a typo in `--server-metric`): names
+ * that contain it or that it contains, then the nearest by edit distance; at most `count`.
+ */
+export function nearestFigureNames(stats: ServerStats, selector: string, count = 3): string[] {
+  const wanted = (stats.format === 'prometheus' ? parsePromSelector(selector).name : selector).toLowerCase();
+  const names = [...new Set([...stats.figures.map((f) => f.name), ...(stats.families ?? []).map((f) => f.name)])];
+  const score = (name: string): number => {
+    const lower = name.toLowerCase();
+    if (lower.includes(wanted) || wanted.includes(lower)) return 0;
+    return editDistance(lower, wanted);
+  };
+  return names
+    .map((name) => ({ name, score: score(name) }))
+    .filter((n) => n.score <= Math.max(3, Math.floor(wanted.length / 3)))
+    .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
+    .slice(0, count)
+    .map((n) => n.name);
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }

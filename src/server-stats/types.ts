@@ -22,6 +22,8 @@ export interface ServerFigure {
   readonly value: number;
   readonly kind: FigureKind;
   readonly labels: Readonly<Record<string, string>>;
+  /** How the server wrote it, when that was not a number (a JSON `true`, counted as 1). */
+  readonly text?: string;
 }
 
 /** One cumulative bucket: observations ≤ `le` (`le` may be +Infinity). */
@@ -63,4 +65,6 @@ export interface ServerStats {
    * of these sums to 0 rather than "absent" (a labelled gauge with no series yet means none open).
    */
   readonly families?: readonly MetricFamily[];
+  /** Why this may not be a stats endpoint at all (JSON with no number in it: an index page). */
+  readonly warning?: string;
 }

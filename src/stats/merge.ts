@@ -24,6 +24,7 @@
 import { UsageError } from '../core/errors.js';
 import { RESULT_SCHEMA_VERSION, thresholdFiguresOf, type BenchResult, type LeakReport } from '../metrics/bench-result.js';
 import { createLatencyHistogram, decodeLatencyHistogram, summarizeLatency, type HistogramBlock, type LatencyHistogram } from '../metrics/histogram.js';
+import { diagnoseBench } from '../metrics/diagnoses.js';
 import { evaluateThresholds, parseThreshold, type ThresholdVerdict } from '../metrics/thresholds.js';
 import type { NamedResult } from './result-file.js';
 
@@ -50,19 +51,38 @@ const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b
 export interface MergeOutcome {
   readonly result: BenchResult;
   readonly warnings: readonly string[];
+  /** Shard indexes of the run that were not given (a partial merge). */
+  readonly missingShards: readonly number[];
 }
 
 /** Merges the shards of one sharded bench run (rules in the file comment). */
 export function mergeResults(inputs: readonly NamedResult<BenchResult>[]): MergeOutcome {
+  const missingShards = checkShards(inputs);
+  const first = (inputs[0] as NamedResult<BenchResult>).result;
+  const warnings = missingShards.length === 0 ? [] : [`shard${missingShards.length === 1 ? '' : 's'} ${missingShards.join(', ')} of ${first.shard?.count ?? '?'} missing: the merged result covers only part of the run`];
+  const merged = sumShards(inputs.map((i) => i.result));
+  const results = inputs.map((i) => i.result);
+  const thresholds = mergeThresholds(results, merged);
+  const isInterrupted = results.some((r) => r.endReason === 'interrupted');
+  const isFailed = thresholds.some((t) => !t.passed) || (thresholds.length === 0 && results.some((r) => r.endReason === 'failed'));
+  const result: BenchResult = { ...merged, endReason: isInterrupted ? 'interrupted' : isFailed ? 'failed' : 'passed', thresholds, diagnoses: diagnoseBench(merged) };
+  return { result, warnings, missingShards };
+}
+
+/** Refuses inputs that are not the shards of one run (one line naming the file); returns the missing shard indexes. */
+function checkShards(inputs: readonly NamedResult<BenchResult>[]): number[] {
   const first = inputs[0];
   if (first === undefined) throw new UsageError('merge: no result files given');
-  const warnings: string[] = [];
   const seen = new Map<number, string>();
   for (const { file, result } of inputs) {
     if (result.scenario.hash !== first.result.scenario.hash || result.scenario.name !== first.result.scenario.name) {
       throw new UsageError(`${file}: scenario ${result.scenario.name} (${result.scenario.hash}) differs from ${first.file}'s ${first.result.scenario.name} (${first.result.scenario.hash}): not shards of one run`);
     }
     if (result.runId !== first.result.runId) throw new UsageError(`${file}: run ${result.runId} differs from ${first.file}'s ${first.result.runId}: not shards of one run`, { hint: "shards of one run share a run id: start them with the same scenario and 'ssekit bench --shard i/N'" });
+    // Shards of one run share one schedule: a different start means their events were never expected together.
+    const startAt = result.schedule?.startAt ?? null;
+    const firstStartAt = first.result.schedule?.startAt ?? null;
+    if (startAt !== firstStartAt) throw new UsageError(`${file}: its publish schedule started at ${startAt ?? 'no shared time'}, ${first.file}'s at ${firstStartAt ?? 'no shared time'}: not shards of one run`, { hint: 'give every shard the same --start-at' });
     if (inputs.length > 1 && result.shard === null) throw new UsageError(`${file}: not a shard (shard is null): only the shards of one sharded run can be merged`);
     if (result.shard !== null) {
       if (first.result.shard !== null && result.shard.count !== first.result.shard.count) throw new UsageError(`${file}: shard ${result.shard.index}/${result.shard.count} does not match ${first.file}'s count of ${first.result.shard.count}`);
@@ -71,34 +91,35 @@ export function mergeResults(inputs: readonly NamedResult<BenchResult>[]): Merge
       seen.set(result.shard.index, file);
     }
   }
-  if (first.result.shard !== null) {
-    const missing = Array.from({ length: first.result.shard.count }, (_, i) => i + 1).filter((i) => !seen.has(i));
-    if (missing.length > 0) warnings.push(`shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${first.result.shard.count} missing: the merged result covers only part of the run`);
-  }
-  const results = inputs.map((i) => i.result);
+  const count = first.result.shard?.count ?? 0;
+  return Array.from({ length: count }, (_, i) => i + 1).filter((i) => !seen.has(i));
+}
+
+/** Adds the shards' figures (histograms decoded and added, counts summed). */
+function sumShards(results: readonly BenchResult[]): Omit<BenchResult, 'thresholds' | 'endReason'> {
+  const first = results[0] as BenchResult;
   const pick = <T>(f: (r: BenchResult) => T): T[] => results.map(f);
-  const latency = mergeHistogramBlocks(pick((r) => r.latency));
-  const connect = { headers: mergeHistogramBlocks(pick((r) => r.connect.headers)), firstEvent: mergeHistogramBlocks(pick((r) => r.connect.firstEvent)) };
-  const eventKeys = Object.keys(first.result.events) as (keyof BenchResult['events'])[];
+  const eventKeys = Object.keys(first.events) as (keyof BenchResult['events'])[];
   const events = Object.fromEntries(eventKeys.map((k) => [k, sum(pick((r) => r.events[k] ?? 0))])) as unknown as BenchResult['events'];
-  const socketsAt = (f: (r: BenchResult) => number | null): number | null => {
-    const values = pick(f);
-    return values.some((v) => v === null) ? null : sum(values as number[]);
-  };
-  const merged: Omit<BenchResult, 'thresholds' | 'endReason'> = {
+  const nullableSum = (values: readonly (number | null | undefined)[]): number | null => (values.some((v) => v === null || v === undefined) ? null : sum(values as number[]));
+  const targets = [...new Set(pick((r) => r.target))];
+  return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     kind: 'bench',
-    tool: first.result.tool,
-    scenario: first.result.scenario,
-    runId: first.result.runId,
+    tool: first.tool,
+    scenario: first.scenario,
+    runId: first.runId,
     shard: null,
     startedAt: pick((r) => r.startedAt).sort()[0] as string,
     endedAt: pick((r) => r.endedAt).sort().at(-1) as string,
     durationMs: Math.max(...pick((r) => r.durationMs)),
-    target: first.result.target,
-    clients: { planned: sum(pick((r) => r.clients.planned)), peakOpen: sum(pick((r) => r.clients.peakOpen)), opens: sum(pick((r) => r.clients.opens)) },
-    connect,
-    latency,
+    // Shards may have been pointed at different workers of one backend.
+    target: targets.join(', '),
+    ...(first.identity === undefined ? {} : { identity: first.identity }),
+    clients: { planned: sum(pick((r) => r.clients.planned)), peakOpen: sum(pick((r) => r.clients.peakOpen)), opens: sum(pick((r) => r.clients.opens)), meanOpen: nullableSum(pick((r) => r.clients.meanOpen)) },
+    schedule: first.schedule ?? null,
+    connect: { headers: mergeHistogramBlocks(pick((r) => r.connect.headers)), firstEvent: mergeHistogramBlocks(pick((r) => r.connect.firstEvent)) },
+    latency: mergeHistogramBlocks(pick((r) => r.latency)),
     events,
     reconnects: { total: sum(pick((r) => r.reconnects.total)), byReason: sumMaps(pick((r) => r.reconnects.byReason)) },
     statuses: sumMaps(pick((r) => r.statuses)),
@@ -109,15 +130,10 @@ export function mergeResults(inputs: readonly NamedResult<BenchResult>[]): Merge
       cpuSystemMs: sum(pick((r) => r.self.cpuSystemMs)),
       maxRssBytes: Math.max(...pick((r) => r.self.maxRssBytes)),
       heapUsedBytes: Math.max(...pick((r) => r.self.heapUsedBytes)),
-      socketsAtStart: socketsAt((r) => r.self.socketsAtStart),
-      socketsAtEnd: socketsAt((r) => r.self.socketsAtEnd),
+      socketsAtStart: nullableSum(pick((r) => r.self.socketsAtStart)),
+      socketsAtEnd: nullableSum(pick((r) => r.self.socketsAtEnd)),
     },
   };
-  const thresholds = mergeThresholds(results, merged);
-  const isInterrupted = results.some((r) => r.endReason === 'interrupted');
-  const isFailed = thresholds.some((t) => !t.passed) || (thresholds.length === 0 && results.some((r) => r.endReason === 'failed'));
-  const result: BenchResult = { ...merged, endReason: isInterrupted ? 'interrupted' : isFailed ? 'failed' : 'passed', thresholds };
-  return { result, warnings };
 }
 
 function mergeLeaks(results: readonly BenchResult[]): LeakReport {

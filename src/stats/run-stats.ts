@@ -53,6 +53,8 @@ export interface FigureRow {
   readonly kind: FigureKind;
   /** Undefined: the selected figure is absent. For histograms, the observation count. */
   readonly value: number | undefined;
+  /** How the server wrote the value when it was not a number (`true`). */
+  readonly text?: string;
   readonly histogram?: HistogramFigures;
   /** Since the previous sample (watch). */
   readonly change?: number;
@@ -198,7 +200,7 @@ function allRows(stats: ServerStats): FigureRow[] {
       continue;
     }
     const label = figureLabel(stats, figure);
-    rows.push({ row: { key: label, label, kind: figure.kind, value: figure.value }, family });
+    rows.push({ row: { key: label, label, kind: figure.kind, value: figure.value, ...(figure.text === undefined ? {} : { text: figure.text }) }, family });
   }
   if (families.length === 0) return rows.map((r) => r.row);
   // Prometheus: in family order, and a family declared by # TYPE without any series yet shows

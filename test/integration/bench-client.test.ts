@@ -50,7 +50,7 @@ const until = async (check: () => boolean, what: string): Promise<void> => {
 
 describe('bench client', () => {
   it('reconnects after the server ends the stream, after its X-Reconnect-Delay, sending the last id', async () => {
-    const { server, context, client } = await clientAgainst([{ headers: { 'content-type': 'text/event-stream', 'x-reconnect-delay': '120' }, body: 'id: 7\ndata: a\n\n' }, { body: 'data: b\n\n', then: 'hold' }]);
+    const { server, context, client } = await clientAgainst([{ headers: { 'content-type': 'text/event-stream', 'x-reconnect-delay': '120' }, body: ['id: 7\ndata: a\n\n', { pauseMs: 1_100 }] }, { body: 'data: b\n\n', then: 'hold' }]);
     await until(() => context.data.length === 2, 'two events');
     await client.stop();
     expect(context.data).toEqual(['a', 'b']);
@@ -59,6 +59,15 @@ describe('bench client', () => {
     expect(Object.fromEntries(context.counters.reconnects)).toEqual({ 'server-closed': 1 });
     expect(context.opened).toBe(2);
     expect(context.closed).toBe(2);
+  });
+
+  it('counts a stream the server ends within 1 s of opening as kicked, and keeps the fleet count of clients up', async () => {
+    const { context, client } = await clientAgainst([{ body: 'data: a\n\n' }, { body: 'data: b\n\n', then: 'hold' }]);
+    await until(() => context.data.length === 2, 'two events');
+    expect(Object.fromEntries(context.counters.reconnects)).toEqual({ kicked: 1 });
+    expect(context.counters.uptime.level).toBe(1);
+    await client.stop();
+    expect(context.counters.uptime.level).toBe(0);
   });
 
   it('stops for good on a refusal (401) and counts it, without retrying', async () => {

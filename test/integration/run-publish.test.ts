@@ -16,7 +16,7 @@ import { startTestServer, TOKENS } from '../helpers/serve-process.js';
 
 const never = new AbortController().signal;
 
-async function publishTo(serve: ServeOptions, overrides: Partial<PublishOptions> = {}, onEvent?: (event: PublishedEvent) => void) {
+async function publishTo(serve: ServeOptions, overrides: Partial<PublishOptions> & { listeners?: number } = {}, onEvent?: (event: PublishedEvent) => void) {
   const server = await startTestServer({ profiles: ['admin-orders'], maxStreamsPerUser: 0, ...serve });
   const token = { token: await TOKENS.admin() };
   return withStreamAgent({ connectTimeoutMs: 5_000 }, (dispatcher) =>
@@ -25,8 +25,7 @@ async function publishTo(serve: ServeOptions, overrides: Partial<PublishOptions>
         producer: createProducer(`${server.url}/orders`, { headers: {}, token, dispatcher }),
         template: compileTemplate('{"pickup_address":"{{nonce}}","delivery_address":"x","boxes_count":1}'),
         correlation: { kind: 'marker' },
-        watch: [{ url: new URL(`${server.url}/api/admin/events`), display: 'events', token }],
-        listenersPerStream: 1,
+        watch: Array.from({ length: overrides.listeners ?? 1 }, () => ({ url: new URL(`${server.url}/api/admin/events`), display: 'events', token })),
         headers: {},
         count: 3,
         ratePerSecond: 50,
@@ -47,7 +46,7 @@ async function publishTo(serve: ServeOptions, overrides: Partial<PublishOptions>
 describe('runPublish in process', () => {
   it('delivers every event to every watcher of a fan-out and reports each event in order', async () => {
     const events: PublishedEvent[] = [];
-    const result = await publishTo({}, { listenersPerStream: 3, count: 4 }, (event) => void events.push(event));
+    const result = await publishTo({}, { listeners: 3, count: 4 }, (event) => void events.push(event));
     expect(result).toMatchObject({ kind: 'publish', endReason: 'passed', sent: 4, watchers: 3, expectedDeliveries: 12, delivered: 12, lost: 0, producerErrors: 0 });
     expect(result.latency.summary.count).toBe(12);
     expect(result.callLatency.summary.count).toBe(4);
@@ -78,7 +77,6 @@ describe('runPublish in process', () => {
           template: compileTemplate('{"pickup_address":"{{nonce}}","delivery_address":"x","boxes_count":1}'),
           correlation: { kind: 'marker' },
           watch: [{ url: new URL(`${server.url}/api/admin/events`), display: 'events' }],
-          listenersPerStream: 1,
           headers: {},
           count: 1,
           ratePerSecond: 10,

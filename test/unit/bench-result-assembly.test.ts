@@ -20,13 +20,16 @@ function measurements(overrides: Partial<BenchMeasurements> = {}, thresholds = [
     endedAt: new Date('2026-12-01T10:01:00Z'),
     planned: 10,
     counters,
-    deliveries: { expectedDeliveries: 50, delivered: 50, lost: 0, duplicated: 0, outOfOrder: 0, recovered: 0, missedDuringReconnect: 0, late: 0, peakOpen: 10 },
+    deliveries: { expectedDeliveries: 50, delivered: 50, lost: 0, duplicated: 0, outOfOrder: 0, recovered: 0, missedDuringReconnect: 0, late: 0, unsettled: 0, peakOpen: 10 },
     latency,
     published: 5,
     publishErrors: 0,
     leak: { source: null, metric: null, baseline: null, final: null, leaked: null, maxDrift: null, graceMs: 0, verdict: 'unknown', samples: [] },
     self: { cpuUserMs: 1, cpuSystemMs: 1, maxRssBytes: 1, heapUsedBytes: 1, socketsAtStart: 0, socketsAtEnd: 0 },
     isInterrupted: false,
+    identity: { policy: { kind: 'per-client', subject: 'vu-{{vu}}' }, description: 'one identity per client' },
+    meanOpen: 10,
+    schedule: null,
     ...overrides,
   };
 }
@@ -39,15 +42,17 @@ describe('assembleBenchResult', () => {
     expect(result.thresholds.map((t) => [t.expression, t.passed])).toEqual([
       ['p99<100ms', true],
       ['loss==0', true],
+      ['open>=95%', true],
     ]);
   });
 
   it('fails on a threshold that does not hold, and an unmeasured leak threshold fails too', () => {
-    const result = assembleBenchResult(measurements({ deliveries: { expectedDeliveries: 50, delivered: 48, lost: 2, duplicated: 0, outOfOrder: 0, recovered: 0, missedDuringReconnect: 0, late: 0, peakOpen: 10 } }, ['loss==0', 'leaks==0']));
+    const result = assembleBenchResult(measurements({ deliveries: { expectedDeliveries: 50, delivered: 48, lost: 2, duplicated: 0, outOfOrder: 0, recovered: 0, missedDuringReconnect: 0, late: 0, unsettled: 0, peakOpen: 10 } }, ['loss==0', 'leaks==0']));
     expect(result.endReason).toBe('failed');
     expect(result.thresholds).toEqual([
       { expression: 'loss==0', metric: 'loss', value: 2, passed: false },
       { expression: 'leaks==0', metric: 'leaks', value: null, passed: false, reason: 'not measured in this run' },
+      { expression: 'open>=95%', metric: 'open', value: 1, passed: true },
     ]);
   });
 

@@ -12,8 +12,14 @@ describe('durations', () => {
     ['1.5s', 1500],
     ['1m30s', 90_000],
     ['1h', 3_600_000],
-    ['250', 250],
+    ['0', 0],
   ])('parses %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it('refuses a bare number other than 0: the unit is always written', () => {
+    expect(() => parseDuration('2', '--watch')).toThrow(UsageError);
+    expect(() => parseDuration('2', '--watch')).toThrow('--watch 2: 2 what? write 2s (or 2ms)');
+    expect(() => parseDuration('1.5', '--max-time')).toThrow(/1\.5 what\?/);
+  });
 
   it('rejects garbage with a usage error naming the flag', () => {
     expect(() => parseDuration('soon', '--max-time')).toThrow(UsageError);

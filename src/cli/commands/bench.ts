@@ -10,19 +10,19 @@ import { parseDuration } from '../../core/duration.js';
 import { redactText, registerSecret } from '../../core/redact.js';
 import { createProducer } from '../../producers/producer.js';
 import type { BenchResult } from '../../metrics/bench-result.js';
-import { buildPlan, CHURN_MODES, readScenarioFile, type AuthPlan, type ChurnMode, type PlanOverrides } from '../../bench/scenario.js';
+import type { Shard } from '../../bench/population.js';
+import { buildPlan, CHURN_MODES, readScenarioFile, type BenchPlan, type ChurnMode, type PlanOverrides } from '../../bench/scenario.js';
+import { credentialsFor } from '../../transport/identity.js';
 import { createServerCountReader } from '../../bench/server-count.js';
-import { credentialsFor } from '../../bench/identities.js';
-import { renderBenchReport } from '../../reporters/bench-text.js';
+import { renderBenchReport, renderPlan } from '../../reporters/bench-text.js';
 import { renderJunit, renderSummaryMarkdown } from '../../reporters/ci.js';
 import { toJson } from '../../reporters/json.js';
 import { withStreamAgent } from '../../transport/agent.js';
-import { parseThreshold } from '../../metrics/thresholds.js';
 import type { CliContext, RunCommand } from '../context.js';
 import { startEmbeddedServer } from '../embedded-server.js';
-import { addAuthFlags, authFlagsOf, checkAuthFlags, parseClaims, readJwtKey, resolveToken, type AuthFlags } from '../flags/auth.js';
+import { addAuthFlags, authFlagsOf, authPlanFromFlags, type AuthFlags } from '../flags/auth.js';
 import { checkOutputPaths, writeOutputFiles } from '../flags/output.js';
-import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
+import { addHttpFlags, collect, parseCount, parseHeaders, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 import { VERSION } from '../version.js';
 
 interface BenchFlags extends AuthFlags, HttpFlags {
@@ -37,6 +37,9 @@ interface BenchFlags extends AuthFlags, HttpFlags {
   readonly body?: string;
   readonly serverStats?: string;
   readonly serverMetric?: string;
+  readonly serverStatsToken?: string;
+  readonly serverStatsHeader?: readonly string[];
+  readonly ignoreEvent?: readonly string[];
   readonly threshold?: readonly string[];
   readonly heartbeatTimeout?: string;
   readonly leakGrace?: string;
@@ -61,25 +64,28 @@ export function registerBenchCommand(program: Command, run: RunCommand): void {
     .description('load-test an SSE backend: reconnecting clients, delivery latency, loss and server-side connection leaks')
     .argument('[scenario-or-url]', 'a scenario file (.yaml/.json), a stream URL, or nothing for the embedded default')
     .option('--target <base-url>', "point the scenario at another server (its paths are kept)")
-    .option('-c, --clients <n>', 'concurrent clients')
-    .option('--ramp <duration>', 'spread client starts over this long')
-    .option('-d, --duration <duration>', 'steady-state duration after the ramp')
-    .option('--churn <fraction>', 'fraction of clients that drop and reconnect per second (e.g. 0.05)')
-    .addOption(new Option('--churn-mode <mode>', 'how churning clients leave').choices(CHURN_MODES))
+    .option('-c, --clients <n>', "concurrent clients (default: the scenario's, else 10)")
+    .option('--ramp <duration>', "spread client starts over this long (default: the scenario's, else 0s)")
+    .option('-d, --duration <duration>', "steady-state duration after the ramp (default: the scenario's, else 60s)")
+    .option('--churn <fraction>', 'fraction of clients that drop and reconnect per second, e.g. 0.05 (default 0)')
+    .addOption(new Option('--churn-mode <mode>', 'how churning clients leave (default graceful)').choices(CHURN_MODES))
     .option('--publish <producer-url>', 'publish load: http(s)://…, redis://…/<channel>, amqp://…/<exchange>?routingKey=…')
-    .option('--rate <per-second>', 'events per second (open model)')
-    .option('--body <template>', 'event body template; must contain {{nonce}}')
+    .option('--rate <per-second>', 'events per second, open model (default 1)')
+    .option('--body <template>', "event body template with {{nonce}} (default: publish's seed-shaped body for the producer)")
+    .option('--ignore-event <type>', "event type never matched to published events, repeatable (e.g. initial: a snapshot resent on every reconnect)", collect)
     .option('--server-stats <url>', "where the server reports its open streams (Prometheus, JSON or 'name: value')")
     .option('--server-metric <selector>', "which figure: metric{labels}, JSON path, or key (e.g. 'sse_connections_active{role=\"admin\"}')")
-    .option('--threshold <expr>', "pass/fail rule, repeatable: 'p99<500ms', 'p(95)<1s', 'loss==0', 'leaks==0', 'errors<1%', 'connect.p95<1s'", collect)
-    .option('--heartbeat-timeout <duration>', 'a stream with no byte for this long is stalled and reconnects')
-    .option('--leak-grace <duration>', 'after closing every stream, wait this long for the server count to settle')
-    .option('--shard <i/N>', 'run the i-th of N deterministic slices of the clients and the publish schedule')
-    .option('--run-id <id>', 'correlation id shared by the shards of one run (default: derived from the scenario)')
-    .option('--start-at <time>', 'shards: wall-clock start of the shared publish schedule (ISO time or ms since epoch; default: the next whole 2 s once the fleet is open)')
+    .addOption(new Option('--server-stats-token <token>', "bearer token for the stats reads (default: the streams' credentials when on their origin)").env('SSEKIT_SERVER_STATS_TOKEN'))
+    .option('--server-stats-header <header>', "extra header for the stats reads, 'Name: value' (repeatable)", collect)
+    .option('--threshold <expr>', "pass/fail rule, repeatable: 'p99<500ms', 'p(95)<1s', 'loss==0', 'leaks==0', 'errors<1%', 'connect.p95<1s', 'open>=95%'", collect)
+    .option('--heartbeat-timeout <duration>', 'a stream with no byte for this long is stalled and reconnects (default off)')
+    .option('--leak-grace <duration>', 'after closing every stream, wait this long for the server count to settle (default 5s)')
+    .option('--shard <i/N>', 'run the i-th of N deterministic slices of the clients and the publish schedule (needs --start-at)')
+    .option('--run-id <id>', 'correlation id shared by the shards of one run (default: derived from the scenario, target excluded)')
+    .option('--start-at <time>', 'shards: wall-clock start of the shared publish schedule, the same for every shard (ISO time or ms since epoch)')
     .option('-o, --out <file>', 'write the result JSON (written even when the run fails or is interrupted)')
     .option('--junit <file>', 'write thresholds as JUnit XML')
-    .option('--summary-md <file>', 'write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)')
+    .option('--summary-md <file>', 'append a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)')
     .option('--json', 'print the result JSON on stdout instead of the report');
   // Auth is per virtual user: --claims, --role and --sub may use {{vu}}, the user's index.
   addHttpFlags(command);
@@ -88,10 +94,15 @@ export function registerBenchCommand(program: Command, run: RunCommand): void {
     .addHelpText(
       'after',
       `
+Identities: a minted JWT gets one subject per virtual user (vu-0, vu-1, …) unless --sub or the
+claims name one; a fixed --sub or a shared --token is one identity for all (the plan says so).
+Thresholds: 'open>=95%' (the fleet stayed open) and, with --server-stats, 'undercount==0' are
+always judged unless a --threshold names the same figure.
+
 Examples:
   $ ssekit bench                                     # embedded server, admin-orders scenario, ~1 minute
   $ ssekit bench scenarios/admin-orders.yaml --target http://127.0.0.1:8787 --clients 2000 --churn 0.05 -o result.json
-  $ ssekit bench http://127.0.0.1:8787/api/admin/events --jwt-secret "$S" --claims '{"role":"admin","sub":"vu-{{vu}}"}' \\
+  $ ssekit bench http://127.0.0.1:8787/api/admin/events --jwt-secret "$S" --role admin \\
       --server-stats http://127.0.0.1:8787/metrics --server-metric 'sse_connections_active{role="admin"}' --threshold leaks==0`,
     )
     .action((argument: string | undefined, flags: BenchFlags, self: Command) =>
@@ -99,9 +110,60 @@ Examples:
     );
 }
 
+/** A validated plan and what the run needs beside it, built before anything starts. */
+interface PreparedBench {
+  readonly raw: Record<string, unknown>;
+  readonly source: string;
+  readonly overrides: PlanOverrides;
+  readonly plan: BenchPlan;
+  readonly isEmbedded: boolean;
+  readonly shard: Shard | undefined;
+  readonly startAtMs: number | undefined;
+  readonly http: Awaited<ReturnType<typeof resolveHttpFlags>>;
+}
+
 async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliContext, sources: { isConnectTimeoutSet: boolean }): Promise<number> {
   // Loaded when bench runs (ora, the fleet): other commands start faster.
   const [{ runBench }, { createProgressReporter }] = await Promise.all([import('../../bench/run-bench.js'), import('../../reporters/progress.js')]);
+  const prepared = await prepareBench(argument, flags, sources);
+  await checkOutputPaths([flags.out, flags.junit, flags.summaryMd]);
+  const embedded = prepared.isEmbedded ? await startEmbeddedServer(ctx) : undefined;
+  const plan = embedded === undefined ? prepared.plan : buildPlan(prepared.raw, { ...prepared.overrides, target: embedded.url }, prepared.source);
+  if (embedded !== undefined) ctx.stderr.write(`embedded ssekit serve on ${embedded.url} (admin-orders)\n`);
+  ctx.stderr.write(renderPlan(plan, { shard: prepared.shard, startAtMs: prepared.startAtMs, runId: flags.runId }));
+  const progress = createProgressReporter(ctx.stderr, { isTTY: Boolean(ctx.stderr.isTTY) && ctx.useColor });
+  const settings = { ...prepared.http, connectTimeoutMs: plan.connectTimeoutMs };
+  let result: BenchResult;
+  try {
+    const publisherCredentials = await credentialsFor(plan.publish?.auth ?? plan.auth, 0);
+    const { headers } = prepared.http;
+    result = await withStreamAgent(settings, async (dispatcher) =>
+      runBench(
+        {
+          plan,
+          shard: prepared.shard,
+          runId: flags.runId,
+          startAtMs: prepared.startAtMs,
+          createProducer: (url) => createProducer(url, { method: plan.publish?.method, headers, token: publisherCredentials.token, dispatcher, timeoutMs: 10_000 }),
+          readServerCount: await createServerCountReader(plan, dispatcher, headers),
+          headers,
+          http: settings,
+          dispatcher,
+          version: VERSION,
+        },
+        { signal: ctx.signal, onProgress: (p) => progress.onProgress(p), onNotice: (text) => progress.notice(`ssekit: ${redactText(text)}`) },
+      ),
+    );
+  } finally {
+    progress.stop();
+    // The embedded server lives until the leak check is done (runBench has returned).
+    await embedded?.stop();
+  }
+  return reportBench(result, flags, ctx);
+}
+
+/** Reads the scenario (or the stream URL) and the flags into a validated plan: every problem at once, before anything starts. */
+async function prepareBench(argument: string | undefined, flags: BenchFlags, sources: { isConnectTimeoutSet: boolean }): Promise<PreparedBench> {
   const http = await resolveHttpFlags(flags);
   const isEmbedded = argument === undefined && flags.target === undefined;
   let raw: Record<string, unknown>;
@@ -117,49 +179,25 @@ async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliCo
     ({ raw } = await readScenarioFile(path));
     source = path.split('/').pop() ?? path;
   }
-  const overrides = overridesFrom(flags, { target, isEmbedded, auth: await authPlanFrom(flags), connectTimeoutMs: sources.isConnectTimeoutSet ? http.connectTimeoutMs : undefined });
-  // Validate everything (thresholds included) before starting anything.
-  let plan = buildPlan(raw, { ...overrides, ...(isEmbedded ? { target: 'http://127.0.0.1:1' } : {}) }, source);
-  plan.thresholds.forEach((t) => parseThreshold(t));
+  const overrides = await overridesFrom(flags, { target, isEmbedded, connectTimeoutMs: sources.isConnectTimeoutSet ? http.connectTimeoutMs : undefined });
+  const plan = buildPlan(raw, { ...overrides, ...(isEmbedded ? { target: 'http://127.0.0.1:1' } : {}) }, source);
   const shard = parseShard(flags.shard);
-  await checkOutputPaths([flags.out, flags.junit, flags.summaryMd]);
+  const startAtMs = parseStartAt(flags.startAt);
+  if (shard !== undefined && startAtMs === undefined) {
+    throw new UsageError('--shard needs --start-at: the shards of one run must start the shared publish schedule at the same instant', {
+      hint: "give every shard the same time, e.g. --start-at \"$(date -u -d '+30 seconds' +%Y-%m-%dT%H:%M:%SZ)\" (bench --workers does this for you)",
+    });
+  }
+  return { raw, source, overrides, plan, isEmbedded, shard, startAtMs, http };
+}
 
-  const embedded = isEmbedded ? await startEmbeddedServer(ctx) : undefined;
-  if (embedded !== undefined) {
-    plan = buildPlan(raw, { ...overrides, target: embedded.url }, source);
-    ctx.stderr.write(`embedded ssekit serve on ${embedded.url} (admin-orders); ${plan.clients} clients, ${plan.durationMs / 1000} s\n`);
-  }
-  const progress = createProgressReporter(ctx.stderr, { isTTY: Boolean(ctx.stderr.isTTY) && ctx.useColor });
-  const settings = { ...http, connectTimeoutMs: plan.connectTimeoutMs };
-  let result: BenchResult | undefined;
-  try {
-    const publisherCredentials = await credentialsFor(plan.publish?.auth ?? plan.auth, 0);
-    result = await withStreamAgent(settings, async (dispatcher) =>
-      runBench(
-        {
-          plan,
-          shard,
-          runId: flags.runId,
-          startAtMs: parseStartAt(flags.startAt),
-          createProducer: (url) => createProducer(url, { method: plan.publish?.method, headers: http.headers, token: publisherCredentials.token, dispatcher, timeoutMs: 10_000 }),
-          readServerCount: await createServerCountReader(plan, dispatcher, http.headers),
-          headers: http.headers,
-          http: settings,
-          dispatcher,
-          version: VERSION,
-        },
-        { signal: ctx.signal, onProgress: (p) => progress.onProgress(p), onNotice: (text) => progress.notice(`ssekit: ${redactText(text)}`) },
-      ),
-    );
-  } finally {
-    progress.stop();
-    await embedded?.stop();
-  }
-  // Nothing collected is lost: the report is printed and every file written that can be.
+/** Prints the report, writes every file that can be written (nothing collected is lost), and returns the exit code. */
+async function reportBench(result: BenchResult, flags: BenchFlags, ctx: CliContext): Promise<number> {
   const writeFailures = await writeOutputFiles([
     [flags.out, () => `${toJson(result)}\n`],
     [flags.junit, () => renderJunit(result)],
-    [flags.summaryMd, () => renderSummaryMarkdown(result)],
+    // GitHub's step summary is shared by the job's steps: append.
+    [flags.summaryMd, () => renderSummaryMarkdown(result), 'append'],
   ]);
   if (flags.json === true) ctx.stdout.write(`${toJson(result)}\n`);
   else ctx.stdout.write(renderBenchReport(result, { useColor: ctx.useColor, width: ctx.stdout.columns ?? 100 }));
@@ -168,7 +206,7 @@ async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliCo
   return result.endReason === 'passed' ? ExitCode.ok : ExitCode.gateFailed;
 }
 
-function overridesFrom(flags: BenchFlags, context: { target: string | undefined; isEmbedded: boolean; auth: AuthPlan | undefined; connectTimeoutMs: number | undefined }): PlanOverrides {
+async function overridesFrom(flags: BenchFlags, context: { target: string | undefined; isEmbedded: boolean; connectTimeoutMs: number | undefined }): Promise<PlanOverrides> {
   const number = (text: string | undefined, what: string, check: (n: number) => boolean): number | undefined => {
     if (text === undefined) return undefined;
     const value = Number(text);
@@ -176,6 +214,8 @@ function overridesFrom(flags: BenchFlags, context: { target: string | undefined;
     return value;
   };
   const embedded = context.isEmbedded ? EMBEDDED_OVERRIDES : undefined;
+  const statsToken = flags.serverStatsToken === undefined || flags.serverStatsToken === '' ? undefined : flags.serverStatsToken.trim();
+  registerSecret(statsToken);
   return {
     target: context.target,
     clients: flags.clients === undefined ? embedded?.clients : parseCount(flags.clients, '--clients'),
@@ -186,33 +226,17 @@ function overridesFrom(flags: BenchFlags, context: { target: string | undefined;
     producer: flags.publish,
     rate: number(flags.rate, '--rate', (n) => n > 0),
     body: flags.body,
+    ignoreEventTypes: flags.ignoreEvent,
     serverStatsUrl: flags.serverStats,
     serverMetric: flags.serverMetric,
+    serverStatsAuth: statsToken === undefined ? undefined : { token: statsToken },
+    serverStatsHeaders: flags.serverStatsHeader === undefined ? undefined : parseHeaders(flags.serverStatsHeader, '--server-stats-header'),
     thresholds: flags.threshold,
-    auth: context.auth,
+    auth: await authPlanFromFlags(flags),
     connectTimeoutMs: context.connectTimeoutMs,
     heartbeatTimeoutMs: flags.heartbeatTimeout === undefined ? undefined : parseDuration(flags.heartbeatTimeout, '--heartbeat-timeout'),
     leakGraceMs: flags.leakGrace === undefined ? undefined : parseDuration(flags.leakGrace, '--leak-grace'),
   };
-}
-
-/**
- * The auth flags as a per-user plan: a shared token (`--token`, `SSEKIT_TOKEN`, `--token-file`),
- * or a JWT minted per virtual user (`--jwt-secret`/`--jwt-key` with `--claims`, `--role`,
- * `--sub`, where `{{vu}}` is the user's index). Undefined: keep the scenario's.
- */
-async function authPlanFrom(flags: BenchFlags): Promise<AuthPlan | undefined> {
-  checkAuthFlags(flags);
-  if (flags.jwtSecret !== undefined || flags.jwtKey !== undefined) {
-    const claims: Record<string, unknown> = { ...parseClaims(flags.claims) };
-    if (flags.role !== undefined) claims['role'] = flags.role;
-    if (flags.sub !== undefined) claims['sub'] = flags.sub;
-    const privateKeyPem = await readJwtKey(flags.jwtKey);
-    registerSecret(flags.jwtSecret);
-    return { jwtSecret: flags.jwtSecret, privateKeyPem, claims, ttlMs: parseDuration(flags.ttl ?? '1h', '--ttl'), queryName: flags.tokenQuery };
-  }
-  const token = await resolveToken(flags);
-  return token === undefined ? undefined : { token: token.token, queryName: token.queryName };
 }
 
 function parseStartAt(text: string | undefined): number | undefined {
@@ -222,7 +246,7 @@ function parseStartAt(text: string | undefined): number | undefined {
   return ms;
 }
 
-function parseShard(text: string | undefined): { index: number; count: number } | undefined {
+function parseShard(text: string | undefined): Shard | undefined {
   if (text === undefined) return undefined;
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = Number(match?.[1]);

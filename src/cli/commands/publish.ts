@@ -8,16 +8,19 @@ import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { parseDuration, parsePositiveByteSize } from '../../core/duration.js';
 import { redactUrl } from '../../core/redact.js';
+import { DEFAULT_BODIES } from '../../producers/default-bodies.js';
 import { createProducer, producerKindOf } from '../../producers/producer.js';
 import { compileTemplate } from '../../producers/template.js';
 import { GATE_STATS, type PublishedEvent } from '../../metrics/publish-result.js';
 import type { Correlation } from '../../publish/correlation.js';
 import { runPublish, type PublishOptions } from '../../publish/run-publish.js';
+import type { WatchedStream } from '../../publish/watchers.js';
+import { credentialsFor, describeIdentity, identityPolicyOf, type AuthPlan } from '../../transport/identity.js';
 import { toJson } from '../../reporters/json.js';
 import { createPublishTextReporter } from '../../reporters/publish-text.js';
 import { withStreamAgent } from '../../transport/agent.js';
 import type { CliContext, RunCommand } from '../context.js';
-import { addAuthFlags, authFlagsOf, resolveToken, type AuthFlags } from '../flags/auth.js';
+import { addAuthFlags, authFlagsOf, authPlanFromFlags, type AuthFlags } from '../flags/auth.js';
 import { VERSION } from '../version.js';
 import { checkOutputPaths, writeOutputFiles } from '../flags/output.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
@@ -38,17 +41,6 @@ interface PublishFlags extends AuthFlags, HttpFlags {
   readonly maxEventSize: string;
   readonly out?: string;
 }
-
-/** Default bodies per producer kind: shaped like the seeds, with the correlation marker. */
-export const DEFAULT_BODIES = {
-  // Seed 000: POST /orders; the broadcast carries pickup_address, so the marker travels in it.
-  http: '{"pickup_address":"ssekit {{nonce}}","delivery_address":"Customer Street 45","boxes_count":1}',
-  // Seed 000: what orders.py PUBLISHes to admin:events.
-  redis: '{"event":"order.created","data":{"order_id":{{seq}},"pickup_address":"ssekit {{nonce}}","delivery_address":"Customer Street 45","boxes_count":1,"created_at":"{{now}}"}}',
-  // Seed 004: a crm.domain deal.created payload (the routing key is the event type).
-  amqp: '{"deal_id":"{{uuid}}","client_id":"{{uuid}}","title":"ssekit {{nonce}}","status":"draft","created_at":"{{now}}"}',
-} as const;
-
 
 /** Registers `publish`. */
 export function registerPublishCommand(program: Command, run: RunCommand): void {
@@ -90,9 +82,14 @@ Examples:
 
 async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext): Promise<number> {
   const http = await resolveHttpFlags(flags);
-  const token = await resolveToken(flags);
+  const auth = await authPlanFromFlags(flags);
   if (flags.watch === undefined || flags.watch.length === 0) throw new UsageError('publish needs at least one --watch <stream-url> to measure delivery');
-  const watch = flags.watch.map((text) => ({ url: parseHttpUrl(text, '--watch'), display: redactUrl(text), token }));
+  const listenersPerStream = parseCount(flags.listeners, '--listeners');
+  const watch = await watchersFor(flags.watch, listenersPerStream, auth);
+  const identityPolicy = identityPolicyOf(auth);
+  const identity = { isShared: identityPolicy.kind === 'shared-subject' || identityPolicy.kind === 'shared-token', description: describeIdentity(identityPolicy, watch.length, 'watchers') };
+  // The producer acts as the first watcher's user (a seed's producer checks the role, not who).
+  const token = (await credentialsFor(auth, 0)).token;
   const producerKind = producerKindOf(producerUrl);
   const bodyText = flags.data === undefined ? DEFAULT_BODIES[producerKind] : await readBody(flags.data);
   const template = compileTemplate(bodyText);
@@ -113,7 +110,6 @@ async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext
   const timeoutMs = parseDuration(flags.timeout, '--timeout');
   if (timeoutMs <= 0) throw new UsageError('--timeout must be longer than 0');
   const count = parseCount(flags.count, '--count');
-  const listenersPerStream = parseCount(flags.listeners, '--listeners');
   const targetMs = parseDuration(flags.target, '--target');
   const maxEventBytes = parsePositiveByteSize(flags.maxEventSize, '--max-event-size');
   await checkOutputPaths([flags.out]);
@@ -124,7 +120,7 @@ async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext
       template,
       correlation,
       watch,
-      listenersPerStream,
+      identity,
       headers: http.headers,
       count,
       ratePerSecond: rate,
@@ -150,6 +146,20 @@ async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext
     if (result.endReason === 'interrupted') return ExitCode.interrupted;
     return result.endReason === 'passed' ? ExitCode.ok : ExitCode.gateFailed;
   });
+}
+
+/**
+ * One watching connection per stream and listener, each with its own credentials: minted
+ * tokens get one subject per watcher (`vu-<n>`, or the claims' `{{vu}}`), so a backend that
+ * keeps one stream per user does not close the others.
+ */
+async function watchersFor(urls: readonly string[], listenersPerStream: number, auth: AuthPlan | undefined): Promise<WatchedStream[]> {
+  const watchers: WatchedStream[] = [];
+  for (const text of urls) {
+    const url = parseHttpUrl(text, '--watch');
+    for (let k = 0; k < listenersPerStream; k++) watchers.push({ url, display: redactUrl(text), token: (await credentialsFor(auth, watchers.length)).token });
+  }
+  return watchers;
 }
 
 async function readBody(data: string): Promise<string> {

@@ -100,7 +100,8 @@ customers), users listed more than once are shown (seed 001's duplicate connecti
     .description('merge the shard results of one sharded bench run exactly (histograms added, counts summed)')
     .argument('<shard.json...>', "the shards' result files")
     .option('-o, --out <file>', 'write the merged result here (default: stdout)')
-    .action((files: string[], flags: { out?: string }) => run((ctx) => merge(files, flags, ctx)));
+    .option('--allow-partial', 'merge even when shards of the run are missing (the merge otherwise fails with exit 99)')
+    .action((files: string[], flags: { out?: string; allowPartial?: boolean }) => run((ctx) => merge(files, flags, ctx)));
 }
 
 async function showStats(urlText: string, flags: ShowFlags, ctx: CliContext): Promise<number> {
@@ -171,10 +172,11 @@ async function compare(baseFile: string, nextFile: string, flags: { maxRegressio
   return comparison.regression !== undefined && !comparison.regression.passed ? ExitCode.gateFailed : ExitCode.ok;
 }
 
-async function merge(files: readonly string[], flags: { out?: string }, ctx: CliContext): Promise<number> {
+async function merge(files: readonly string[], flags: { out?: string; allowPartial?: boolean }, ctx: CliContext): Promise<number> {
   const inputs = (await Promise.all(files.map((file) => readResultFile(file)))).map((named) => requireBenchResult(named, 'merge'));
-  const { result, warnings } = mergeResults(inputs);
-  for (const warning of warnings) ctx.stderr.write(`warning: ${warning}\n`);
+  const { result, warnings, missingShards } = mergeResults(inputs);
+  const isPartialRefused = missingShards.length > 0 && flags.allowPartial !== true;
+  for (const warning of warnings) ctx.stderr.write(`${isPartialRefused ? 'ssekit' : 'warning'}: ${warning}${isPartialRefused ? ' (exit 99; --allow-partial merges it anyway)' : ''}\n`);
   const json = toJson(result);
   if (flags.out === undefined) {
     ctx.stdout.write(`${json}\n`);
@@ -184,6 +186,8 @@ async function merge(files: readonly string[], flags: { out?: string }, ctx: Cli
     const p99 = Number.isNaN(l.p99Ms) ? 'no samples' : `${l.p99Ms} ms`;
     ctx.stderr.write(`merged ${inputs.length} shard${inputs.length === 1 ? '' : 's'} of ${result.scenario.name} (run ${result.runId}) → ${flags.out}: ${l.count} latency samples, p99 ${p99}, lost ${result.events.lost}, ${result.endReason}\n`);
   }
-  // The merged run is judged like a run: CI can gate on the merge (exit 99, as bench).
+  // The merged run is judged like a run: CI can gate on the merge (exit 99, as bench). A merge
+  // missing shards judged a smaller run than planned: it fails unless asked for.
+  if (isPartialRefused) return ExitCode.gateFailed;
   return result.endReason === 'passed' && result.thresholds.every((t) => t.passed) ? ExitCode.ok : ExitCode.gateFailed;
 }

@@ -9,6 +9,7 @@ import { UsageError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import { parseDuration } from '../../core/duration.js';
 import { mintJwt, type TokenPlacement } from '../../transport/auth.js';
+import type { AuthPlan } from '../../transport/identity.js';
 
 /** The raw flag values. */
 export interface AuthFlags {
@@ -129,4 +130,25 @@ export async function readJwtKey(path: string | undefined): Promise<string | und
   } catch (error) {
     throw new UsageError(`--jwt-key: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
+}
+
+/**
+ * The auth flags as a per-client plan (bench's virtual users, publish's watchers): a shared
+ * token (`--token`, `SSEKIT_TOKEN`, `--token-file`), or a JWT minted per client
+ * (`--jwt-secret`/`--jwt-key` with `--claims`, `--role`, `--sub`, where `{{vu}}` is the
+ * client's index; without a subject each client gets its own). Undefined: no auth flags.
+ */
+export async function authPlanFromFlags(flags: AuthFlags): Promise<AuthPlan | undefined> {
+  checkAuthFlags(flags);
+  if (wantsMint(flags)) {
+    const claims: Record<string, unknown> = { ...parseClaims(flags.claims) };
+    if (flags.role !== undefined) claims['role'] = flags.role;
+    if (flags.sub !== undefined) claims['sub'] = flags.sub;
+    const privateKeyPem = await readJwtKey(flags.jwtKey);
+    if (flags.jwtSecret === '') throw new UsageError('--jwt-secret must not be empty', { hint: 'is the variable holding it set? (ssekit serve prints its dev secret at start)' });
+    registerSecret(flags.jwtSecret);
+    return { jwtSecret: flags.jwtSecret, privateKeyPem, claims, ttlMs: parseDuration(flags.ttl ?? '1h', '--ttl'), queryName: flags.tokenQuery };
+  }
+  const token = await resolveToken(flags);
+  return token === undefined ? undefined : { token: token.token, queryName: token.queryName };
 }

@@ -28,14 +28,14 @@ export function addHttpFlags(command: Command): Command {
     .option('--connect-timeout <duration>', 'time allowed to connect and receive response headers', '10s');
 }
 
-/** Parses `-H` values into a header record; `UsageError` for a malformed one. */
-export function parseHeaders(values: readonly string[] | undefined): Record<string, string> {
+/** Parses `-H` values (or another header flag's, named by `what`) into a header record; `UsageError` for a malformed one. */
+export function parseHeaders(values: readonly string[] | undefined, what = '-H'): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const value of values ?? []) {
     const colon = value.indexOf(':');
     const name = colon > 0 ? value.slice(0, colon).trim() : '';
     if (name === '' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      throw new UsageError(`-H: '${value.length > 60 ? `${value.slice(0, 60)}…` : value}' is not 'Name: value'`);
+      throw new UsageError(`${what}: '${value.length > 60 ? `${value.slice(0, 60)}…` : value}' is not 'Name: value'`);
     }
     headers[name.toLowerCase()] = value.slice(colon + 1).trim();
   }

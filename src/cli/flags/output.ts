@@ -4,12 +4,12 @@
  * be, whatever the run's end (nothing collected is lost).
  */
 import { constants } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
+import { access, appendFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 
-/** A file to write: its path (undefined = not asked for) and how to render it. */
-export type OutputFile = readonly [path: string | undefined, render: () => string];
+/** A file to write: its path (undefined = not asked for), how to render it, and whether to append (a CI step summary shared by steps). */
+export type OutputFile = readonly [path: string | undefined, render: () => string, mode?: 'append'];
 
 /** Fails before the run, not after it, when an output file could not be written. */
 export async function checkOutputPaths(paths: readonly (string | undefined)[]): Promise<void> {
@@ -26,10 +26,10 @@ export async function checkOutputPaths(paths: readonly (string | undefined)[]): 
 /** Writes every requested file; one that fails does not stop the others. Returns the failures, one line each. */
 export async function writeOutputFiles(files: readonly OutputFile[]): Promise<string[]> {
   const failures: string[] = [];
-  for (const [path, render] of files) {
+  for (const [path, render, mode] of files) {
     if (path === undefined) continue;
     try {
-      await writeFile(path, render());
+      await (mode === 'append' ? appendFile : writeFile)(path, render());
     } catch (error) {
       failures.push(`cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
