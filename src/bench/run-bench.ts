@@ -235,7 +235,7 @@ async function prepare(run: BenchRun): Promise<void> {
 async function waitForFleet(run: BenchRun): Promise<void> {
   const { signal } = run.hooks;
   await run.fleet.waitForOpen(Math.min(run.plan.connectTimeoutMs, OPEN_WAIT_CAP_MS), signal);
-  if (!signal.aborted && run.population.size > 0 && run.counters.opens === 0) throw noStreamError(run.counters, run.population.size);
+  if (!signal.aborted && run.population.size > 0 && run.counters.opens === 0) throw noStreamError(run.counters, run.population.size, run.plan.auth !== undefined);
 }
 
 /**
@@ -384,9 +384,12 @@ function scheduleOf(run: BenchRun): NonNullable<BenchResult['schedule']> | null 
 }
 
 /** Why not a single client could open its stream, as the typed error the CLI reports. */
-function noStreamError(counters: FleetCounters, clients: number): SsekitError {
+function noStreamError(counters: FleetCounters, clients: number, hasCredentials: boolean): SsekitError {
   const example = (kind: string): string => counters.errorExamples.get(kind) ?? kind;
-  if (counters.errors.has('status-4xx')) return new HttpStatusError(0, `every client was refused: ${example('status-4xx')} (${clients} clients)`, { hint: 'check the token, the claims (role, ids) and the stream path' });
+  if (counters.errors.has('status-4xx')) {
+    const hint = hasCredentials ? 'check the token, the claims (role, ids) and the stream path' : 'no token was sent: give --token (SSEKIT_TOKEN), --token-file, or mint one per client with --jwt-secret and --role';
+    return new HttpStatusError(0, `every client was refused: ${example('status-4xx')} (${clients} clients)`, { hint });
+  }
   if (counters.errors.has('protocol')) return new ProtocolError('SSEKIT_NOT_EVENT_STREAM', `the target is not an SSE stream: ${example('protocol')}`, { hint: 'is this the stream endpoint?' });
   if (counters.errors.has('status-204')) return new HttpStatusError(204, 'the server answered 204 No Content to every client: there is no stream to measure');
   if (counters.errors.has('status-5xx')) return new ConnectError(`the server keeps failing: ${example('status-5xx')}`);

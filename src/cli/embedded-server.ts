@@ -18,9 +18,12 @@ export interface EmbeddedServer {
 
 /** Starts `ssekit serve --port 0 --profile admin-orders` and waits for its "listening on" line. */
 export function startEmbeddedServer(ctx: CliContext, extraArgs: readonly string[] = []): Promise<EmbeddedServer> {
+  // Its own process group: a Ctrl-C in the terminal reaches bench alone, which stops the server
+  // only after the leak check (a server killed first makes the verdict always unknown).
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--profile', 'admin-orders', '--heartbeat', '5s', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...ctx.env, NO_COLOR: '1' },
+    detached: true,
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
