@@ -17,6 +17,7 @@ import { createDeliveryTracker, type DeliveryTracker } from '../metrics/delivery
 import { createLatencyHistogram, type LatencyHistogram } from '../metrics/histogram.js';
 import { receiptNotice } from '../producers/receipt.js';
 import { startPublishSchedule, type PublishSchedule } from '../producers/schedule.js';
+import { startSelfLagMonitor, type SelfLagMonitor } from '../metrics/self-lag.js';
 import { compileTemplate } from '../producers/template.js';
 import type { Producer } from '../producers/types.js';
 import { createFleetConnector, type HttpSettings } from '../transport/agent.js';
@@ -76,6 +77,8 @@ interface BenchRun {
   readonly startedAt: number;
   readonly startedAtWall: Date;
   readonly self: SelfBaseline;
+  /** ssekit's own event-loop lag, from the first client to the end of the drain. */
+  readonly lag: SelfLagMonitor;
   readonly runId: string;
   readonly population: Population;
   readonly counters: FleetCounters;
@@ -160,6 +163,7 @@ function createBenchRun(options: BenchRunOptions, hooks: BenchHooks): BenchRun {
     startedAt,
     startedAtWall: new Date(),
     self: readSelfBaseline(),
+    lag: startSelfLagMonitor(),
     runId,
     population,
     counters,
@@ -324,6 +328,7 @@ async function drain(run: BenchRun): Promise<void> {
 async function stopFleet(run: BenchRun): Promise<void> {
   if (run.isFleetStopped) return;
   run.isFleetStopped = true;
+  run.lag.stop();
   run.schedule?.stop();
   if (run.timers.sweep !== undefined) clearInterval(run.timers.sweep);
   run.tracker.sweep(performance.now(), true);
@@ -368,7 +373,7 @@ function finish(run: BenchRun): BenchResult {
     published: run.schedule?.sent ?? 0,
     publishErrors: run.schedule?.failed ?? 0,
     leak: run.leak.report(),
-    self: measureSelf(run.self),
+    self: measureSelf(run.self, run.lag.stop()),
     isInterrupted: run.hooks.signal.aborted,
     identity: { policy: identityPolicyOf(run.plan.auth), description: describeIdentity(identityPolicyOf(run.plan.auth), run.plan.clients, 'clients') },
     meanOpen: run.steady.meanOpen,

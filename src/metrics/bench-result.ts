@@ -117,6 +117,9 @@ export interface BenchResult {
     readonly heapUsedBytes: number;
     readonly socketsAtStart: number | null;
     readonly socketsAtEnd: number | null;
+    /** How late ssekit's own event loop ran over the run (ms over its 10 ms sampling), and CPU time over wall time. */
+    readonly eventLoopDelay?: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
+    readonly cpuShare?: number;
   };
   readonly thresholds: readonly ThresholdVerdict[];
   /** What the figures most likely mean, in plain words (the server kicked the streams, lost count, …). */
@@ -133,7 +136,7 @@ export function thresholdFiguresOf(result: Omit<BenchResult, 'thresholds' | 'end
   const hasPublish = e.published + e.publishErrors > 0 || e.expectedDeliveries > 0;
   const attempts = result.clients.opens + result.errors.total;
   return {
-    latency: (group, stat) => latencyStatMs(blocks[group], stat),
+    latency: (group, stat) => (group === 'lag' ? lagStatMs(result.self.eventLoopDelay, stat) : latencyStatMs(blocks[group], stat)),
     count: (name) => {
       switch (name) {
         case 'loss':
@@ -174,4 +177,10 @@ export function latencyStatMs(block: HistogramBlock, stat: string): number {
   const digits = stat.slice(1);
   const percentile = Number(digits.length <= 2 ? digits : `${digits.slice(0, 2)}.${digits.slice(2)}`);
   return block.summary.count === 0 || !Number.isFinite(percentile) ? Number.NaN : decodeLatencyHistogram(block.hdr).percentileMs(percentile);
+}
+
+/** ssekit's own lag statistic (p50, p99, max), ms; NaN when the run did not measure it. */
+function lagStatMs(lag: BenchResult['self']['eventLoopDelay'], stat: string): number {
+  if (lag === undefined) return Number.NaN;
+  return stat === 'p50' ? lag.p50Ms : stat === 'p99' ? lag.p99Ms : stat === 'max' ? lag.maxMs : Number.NaN;
 }

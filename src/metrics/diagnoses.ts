@@ -4,6 +4,7 @@
  * finish. Pure over the result, so `stats merge` says the same of merged shards.
  */
 import type { BenchResult } from './bench-result.js';
+import { selfLagDiagnosis } from './self-lag.js';
 
 /**
  * A stream the server ends this soon after opening it was not wanted: the server keeps one
@@ -32,6 +33,8 @@ export function diagnoseBench(result: Omit<BenchResult, 'thresholds' | 'endReaso
     out.push(`the server counted up to ${-leak.minDrift} fewer streams than ssekit held: its registry loses track of streams, so its own figures cannot be trusted`);
   }
   if (leak.verdict === 'unknown' && leak.reason !== undefined && leak.source !== null) out.push(`leak check: ${leak.reason}`);
+  const lag = result.self.eventLoopDelay === undefined ? undefined : selfLagDiagnosis({ eventLoopDelay: result.self.eventLoopDelay, cpuShare: result.self.cpuShare ?? 0 }, result.latency.summary.p99Ms);
+  if (lag !== undefined) out.push(lag);
   const unsettled = result.events.unsettled ?? 0;
   if (unsettled > 0) out.push(`${unsettled} deliveries were still within their timeout when the run was interrupted: unsettled, not counted as lost`);
   return out;

@@ -5,6 +5,7 @@
  */
 import type { EndReason } from '../core/end-reason.js';
 import type { HistogramBlock } from './histogram.js';
+import type { SelfLag } from './self-lag.js';
 
 /** The schema version of publish results. */
 export const PUBLISH_RESULT_SCHEMA_VERSION = 1;
@@ -57,5 +58,7 @@ export interface PublishResult {
   readonly gateValueMs: number | null;
   /** Why the verdict failed (empty when passed). */
   readonly failures: readonly string[];
+  /** ssekit's own event-loop lag and CPU share over the run. */
+  readonly self?: SelfLag;
   readonly events: readonly PublishedEvent[];
 }

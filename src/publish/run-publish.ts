@@ -12,6 +12,7 @@ import { createDeliveryTracker, type DeliveryTracker } from '../metrics/delivery
 import { createLatencyHistogram, histogramBlock, summaryStatMs, summarizeLatency, type LatencyHistogram } from '../metrics/histogram.js';
 import { PUBLISH_RESULT_SCHEMA_VERSION, type GateStat, type PublishedEvent, type PublishResult } from '../metrics/publish-result.js';
 import { KICK_WINDOW_MS } from '../metrics/diagnoses.js';
+import { selfLagDiagnosis, startSelfLagMonitor, type SelfLagMonitor } from '../metrics/self-lag.js';
 import { receiptNotice } from '../producers/receipt.js';
 import { startPublishSchedule, type PublishSchedule } from '../producers/schedule.js';
 import type { BodyTemplate } from '../producers/template.js';
@@ -66,6 +67,7 @@ interface PublishRun {
   readonly matcher: DeliveryMatcher;
   readonly log: EventLog;
   readonly watchers: Watchers;
+  readonly lag: SelfLagMonitor;
   schedule: PublishSchedule | undefined;
   sweeper: NodeJS.Timeout | undefined;
   /** Notices already given (each once). */
@@ -83,6 +85,7 @@ export async function runPublish(options: PublishOptions, hooks: PublishHooks): 
     hooks.onStatus?.(`${n} watching stream${n === 1 ? '' : 's'} open${who}; publishing ${options.count} event${options.count === 1 ? '' : 's'} at ${options.ratePerSecond}/s via ${options.producer.description}`);
     await publishAll(run);
   } finally {
+    run.lag.stop();
     if (run.sweeper !== undefined) clearInterval(run.sweeper);
     sweep(run, true);
     await run.watchers.close();
@@ -111,7 +114,7 @@ function createPublishRun(options: PublishOptions, hooks: PublishHooks): Publish
       onStatus: (text) => hooks.onStatus?.(text),
     },
   );
-  return { options, hooks, startedAtWall: new Date(), marker, latency, callLatency: createLatencyHistogram(), tracker, matcher, log, watchers, schedule: undefined, sweeper: undefined, noticed: new Set() };
+  return { options, hooks, startedAtWall: new Date(), marker, latency, callLatency: createLatencyHistogram(), tracker, matcher, log, watchers, lag: startSelfLagMonitor(), schedule: undefined, sweeper: undefined, noticed: new Set() };
 }
 
 /** Sends every event on schedule, then waits until each one is reported. */
@@ -165,6 +168,9 @@ function assemblePublishResult(run: PublishRun): PublishResult {
   if (lost > 0) failures.push(`${lost} of ${expectedDeliveries} deliveries lost (not seen within ${options.timeoutMs} ms)`);
   failures.push(...watcherFailures(run));
   if (producerErrors > 0) failures.push(`${producerErrors} of ${sent} publishes failed`);
+  const self = run.lag.stop();
+  // The same guard as bench's lag.p99<50ms: latency measured by a saturated ssekit is its own.
+  if (self.eventLoopDelay.p99Ms >= 50) failures.push(selfLagDiagnosis(self, Number.NaN) ?? `ssekit's own process lagged p99 ${Math.round(self.eventLoopDelay.p99Ms)} ms`);
   const endedAt = new Date();
   return {
     schemaVersion: PUBLISH_RESULT_SCHEMA_VERSION,
@@ -188,6 +194,7 @@ function assemblePublishResult(run: PublishRun): PublishResult {
     gate: options.gate,
     gateValueMs: Number.isNaN(gateValueMs) ? null : gateValueMs,
     failures,
+    self,
     events: run.log.events,
   };
 }

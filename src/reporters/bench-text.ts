@@ -58,7 +58,7 @@ export function renderBenchReport(result: BenchResult, options: { useColor: bool
     ['reconnects', `${result.reconnects.total}${formatMap(result.reconnects.byReason)}`],
     ['statuses', formatMap(result.statuses, '') || 'none'],
     ['errors', `${result.errors.total}${formatMap(result.errors.byClass)}`],
-    ['bench process', `cpu ${formatDuration(result.self.cpuUserMs + result.self.cpuSystemMs)} · max rss ${formatBytes(result.self.maxRssBytes)} · sockets ${result.self.socketsAtStart ?? '?'} → ${result.self.socketsAtEnd ?? '?'}`],
+    ['bench process', `cpu ${formatDuration(result.self.cpuUserMs + result.self.cpuSystemMs)}${result.self.cpuShare === undefined ? '' : ` (${Math.round(result.self.cpuShare * 100)} % of a core)`} · event-loop lag ${lagText(result.self.eventLoopDelay)} · max rss ${formatBytes(result.self.maxRssBytes)} · sockets ${result.self.socketsAtStart ?? '?'} → ${result.self.socketsAtEnd ?? '?'}`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [key, value] of rows) lines.push(`  ${chalk.gray(key.padEnd(width))}  ${value}`);
@@ -85,6 +85,10 @@ export function renderBenchReport(result: BenchResult, options: { useColor: bool
   const verdict = result.endReason === 'passed' ? chalk.green('PASSED') : result.endReason === 'interrupted' ? chalk.yellow('INTERRUPTED (partial results)') : chalk.red('FAILED');
   lines.push('', verdict, '');
   return redactText(lines.join('\n'));
+}
+
+function lagText(lag: BenchResult['self']['eventLoopDelay']): string {
+  return lag === undefined ? 'not measured' : `p50 ${formatDuration(lag.p50Ms)} · p99 ${formatDuration(lag.p99Ms)} · max ${formatDuration(lag.maxMs)}`;
 }
 
 /** The leak verdict in words: never a number beside `unknown`. */

@@ -132,8 +132,17 @@ function sumShards(results: readonly BenchResult[]): Omit<BenchResult, 'threshol
       heapUsedBytes: Math.max(...pick((r) => r.self.heapUsedBytes)),
       socketsAtStart: nullableSum(pick((r) => r.self.socketsAtStart)),
       socketsAtEnd: nullableSum(pick((r) => r.self.socketsAtEnd)),
+      // Each shard's latency carries its own lag: the merged run is as trustworthy as its worst shard.
+      ...worstLag(results),
     },
   };
+}
+
+function worstLag(results: readonly BenchResult[]): Pick<BenchResult['self'], 'eventLoopDelay' | 'cpuShare'> {
+  const measured = results.filter((r) => r.self.eventLoopDelay !== undefined);
+  if (measured.length === 0) return {};
+  const worst = measured.reduce((a, b) => ((b.self.eventLoopDelay?.p99Ms ?? 0) > (a.self.eventLoopDelay?.p99Ms ?? 0) ? b : a));
+  return { eventLoopDelay: worst.self.eventLoopDelay, cpuShare: Math.max(...measured.map((r) => r.self.cpuShare ?? 0)) };
 }
 
 function mergeLeaks(results: readonly BenchResult[]): LeakReport {

@@ -30,8 +30,8 @@ describe('bench gates and outputs', () => {
     expect(run.stdout).toMatch(/✓ loss==0/);
     expect(run.stdout).toContain('FAILED');
     const junit = await readFile(join(dir, 'junit.xml'), 'utf8');
-    // A case per threshold (the two given and the open>=95% guard) and one for the run.
-    expect(junit).toContain('tests="4" failures="1" errors="0"');
+    // A case per threshold (the two given and the open>=95% and lag.p99<50ms guards) and one for the run.
+    expect(junit).toContain('tests="5" failures="1" errors="0"');
     expect(junit).toMatch(/<testcase [^>]*name="p99&lt;0.001ms">\s*<failure/);
     expect(await readFile(join(dir, 'summary.md'), 'utf8')).toMatch(/\| `p99<0.001ms` \| .* \| ❌ \|/);
     const result = JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')) as BenchResult;

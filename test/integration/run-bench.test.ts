@@ -79,6 +79,33 @@ describe('runBench in process', () => {
     expect(result.durationMs).toBeLessThan(15_000);
   });
 
+  it("flags a run whose own event loop lagged (lag.p99 guard fails, the report says the latency includes ssekit's lag)", async () => {
+    const { plan } = await adminOrdersPlan();
+    // Something else in this process hogs the loop (as thousands of clients would): 120 ms of every 150.
+    const hog = setInterval(() => {
+      const until = performance.now() + 120;
+      while (performance.now() < until);
+    }, 150);
+    let result;
+    try {
+      result = await runBench(await optionsFor(plan), { signal: never });
+    } finally {
+      clearInterval(hog);
+    }
+    expect(result.self.eventLoopDelay?.p99Ms).toBeGreaterThan(50);
+    expect(result.thresholds.find((t) => t.expression === 'lag.p99<50ms')).toMatchObject({ passed: false });
+    expect(result.endReason).toBe('failed');
+    expect(result.diagnoses?.join('\n')).toMatch(/ssekit's own process lagged p99 \d+ ms.*: these latency figures include ssekit's lag; use fewer clients per process or --workers/);
+  });
+
+  it('does not flag a light run', async () => {
+    const { plan } = await adminOrdersPlan();
+    const result = await runBench(await optionsFor(plan), { signal: never });
+    expect(result.thresholds.find((t) => t.expression === 'lag.p99<50ms')).toMatchObject({ passed: true });
+    expect(result.diagnoses?.join('\n') ?? '').not.toMatch(/lagged/);
+    expect(result.self.cpuShare).toBeGreaterThanOrEqual(0);
+  });
+
   it('throws the refusal when every client is refused (401), after releasing everything', async () => {
     const server = await startSseServer(jsonResponse(401, { detail: 'Not authenticated' }));
     const plan = buildPlan({ name: 'refused', target: server.origin, streams: ['/events'], clients: 3, duration: '1s' }, {}, 'refused.yaml');

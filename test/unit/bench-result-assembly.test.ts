@@ -25,7 +25,7 @@ function measurements(overrides: Partial<BenchMeasurements> = {}, thresholds = [
     published: 5,
     publishErrors: 0,
     leak: { source: null, metric: null, baseline: null, final: null, leaked: null, maxDrift: null, graceMs: 0, verdict: 'unknown', samples: [] },
-    self: { cpuUserMs: 1, cpuSystemMs: 1, maxRssBytes: 1, heapUsedBytes: 1, socketsAtStart: 0, socketsAtEnd: 0 },
+    self: { cpuUserMs: 1, cpuSystemMs: 1, maxRssBytes: 1, heapUsedBytes: 1, socketsAtStart: 0, socketsAtEnd: 0, eventLoopDelay: { p50Ms: 0.5, p99Ms: 2, maxMs: 4 }, cpuShare: 0.1 },
     isInterrupted: false,
     identity: { policy: { kind: 'per-client', subject: 'vu-{{vu}}' }, description: 'one identity per client' },
     meanOpen: 10,
@@ -43,6 +43,7 @@ describe('assembleBenchResult', () => {
       ['p99<100ms', true],
       ['loss==0', true],
       ['open>=95%', true],
+      ['lag.p99<50ms', true],
     ]);
   });
 
@@ -53,6 +54,7 @@ describe('assembleBenchResult', () => {
       { expression: 'loss==0', metric: 'loss', value: 2, passed: false },
       { expression: 'leaks==0', metric: 'leaks', value: null, passed: false, reason: 'not measured in this run' },
       { expression: 'open>=95%', metric: 'open', value: 1, passed: true },
+      { expression: 'lag.p99<50ms', metric: 'lag.p99', value: 2, passed: true },
     ]);
   });
 

@@ -36,14 +36,14 @@ describe('scenario validation', () => {
   });
 
   it('defaults thresholds to what the run measures', () => {
-    expect(buildPlan(base, {}, 's.yaml').thresholds).toEqual(['errors<5%', 'open>=95%']);
+    expect(buildPlan(base, {}, 's.yaml').thresholds).toEqual(['errors<5%', 'open>=95%', 'lag.p99<50ms']);
     const full = buildPlan({ ...base, publish: { producer: '/orders', body: '{"x":"{{nonce}}"}' }, serverStats: { url: '/metrics', metric: 'g' } }, {}, 's.yaml');
-    expect(full.thresholds).toEqual(['p99<500ms', 'loss==0', 'leaks==0', 'errors<5%', 'open>=95%', 'undercount==0']);
+    expect(full.thresholds).toEqual(['p99<500ms', 'loss==0', 'leaks==0', 'errors<5%', 'open>=95%', 'lag.p99<50ms', 'undercount==0']);
   });
 
   it('always judges the guards unless a threshold names the same figure', () => {
-    expect(buildPlan({ ...base, thresholds: ['p99<1s'] }, {}, 's.yaml').thresholds).toEqual(['p99<1s', 'open>=95%']);
-    expect(buildPlan(base, { thresholds: ['open>=50%'] }, 's.yaml').thresholds).toEqual(['open>=50%']);
+    expect(buildPlan({ ...base, thresholds: ['p99<1s'] }, {}, 's.yaml').thresholds).toEqual(['p99<1s', 'open>=95%', 'lag.p99<50ms']);
+    expect(buildPlan(base, { thresholds: ['open>=50%', 'lag.p99<1s'] }, 's.yaml').thresholds).toEqual(['open>=50%', 'lag.p99<1s']);
   });
 
   it('resolves paths against the target', () => {
