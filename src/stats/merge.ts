@@ -141,8 +141,9 @@ function sumShards(results: readonly BenchResult[]): Omit<BenchResult, 'threshol
 function worstLag(results: readonly BenchResult[]): Pick<BenchResult['self'], 'eventLoopDelay' | 'cpuShare'> {
   const measured = results.filter((r) => r.self.eventLoopDelay !== undefined);
   if (measured.length === 0) return {};
-  const worst = measured.reduce((a, b) => ((b.self.eventLoopDelay?.p99Ms ?? 0) > (a.self.eventLoopDelay?.p99Ms ?? 0) ? b : a));
-  return { eventLoopDelay: worst.self.eventLoopDelay, cpuShare: Math.max(...measured.map((r) => r.self.cpuShare ?? 0)) };
+  const lags = measured.map((r) => r.self.eventLoopDelay as NonNullable<BenchResult['self']['eventLoopDelay']>);
+  const worst = lags.reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a));
+  return { eventLoopDelay: worst, cpuShare: Math.max(...measured.map((r) => r.self.cpuShare ?? 0)) };
 }
 
 function mergeLeaks(results: readonly BenchResult[]): LeakReport {
