@@ -8,7 +8,7 @@ import { sleep, waitUntil } from '../core/sleep.js';
 import { BenchClient, type FleetContext } from './client.js';
 import { credentialsFor, type AuthPlan } from '../transport/identity.js';
 import type { Population } from './population.js';
-import type { ChurnMode } from './scenario.js';
+import type { ChurnMode } from './churn-modes.js';
 
 /** Options for `createFleet`. */
 export interface FleetOptions {

@@ -14,9 +14,7 @@ import { STATS_FORMATS, type StatsFormat } from '../server-stats/types.js';
 import type { AuthPlan } from '../transport/identity.js';
 import { defaultBodyFor } from '../producers/default-bodies.js';
 
-/** How a churning client leaves and comes back: FIN, RST, a new token, or a second stream beside the first (seed 001). */
-export const CHURN_MODES = ['graceful', 'abrupt', 'token-rotation', 'duplicate'] as const;
-export type ChurnMode = (typeof CHURN_MODES)[number];
+import { CHURN_MODES, type ChurnMode } from './churn-modes.js';
 
 /** Where the server's own count of open streams is read (leak detection). */
 export interface ServerStatsPlan {

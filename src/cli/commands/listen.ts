@@ -12,7 +12,8 @@ import { createPrettySink, formatStatus } from '../../sinks/pretty.js';
 import { withStreamAgent } from '../../transport/agent.js';
 import type { TokenPlacement } from '../../transport/auth.js';
 import type { CliContext, RunCommand } from '../context.js';
-import { addAuthFlags, authFlagsOf, resolveToken, type AuthFlags } from '../flags/auth.js';
+import { addAuthFlags, authFlagsOf, type AuthFlags } from '../flags/auth.js';
+import { resolveToken } from '../flags/credentials.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 
 interface ListenFlags extends AuthFlags, HttpFlags {

@@ -1,46 +1,14 @@
 /**
  * `ssekit publish <producer-url>`: trigger events at the producer and measure how long each
  * takes to reach the watching streams, against a target (seed 000: < 500 ms). Exit 99 when the
- * gate or the lost count fails, so CI can gate on it.
+ * gate or the lost count fails, so CI can gate on it. The flags; `publish-action.ts` the rest.
  */
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { ExitCode, UsageError } from '../../core/errors.js';
-import { parseDuration, parsePositiveByteSize } from '../../core/duration.js';
-import { redactUrl } from '../../core/redact.js';
-import { DEFAULT_BODIES } from '../../producers/default-bodies.js';
-import { createProducer, producerKindOf } from '../../producers/producer.js';
-import { compileTemplate } from '../../producers/template.js';
-import { GATE_STATS, type PublishedEvent } from '../../metrics/publish-result.js';
-import type { Correlation } from '../../publish/correlation.js';
-import { runPublish, type PublishOptions } from '../../publish/run-publish.js';
-import type { WatchedStream } from '../../publish/watchers.js';
-import { credentialsFor, describeIdentity, identityPolicyOf, type AuthPlan } from '../../transport/identity.js';
-import { toJson } from '../../reporters/json.js';
-import { createPublishTextReporter } from '../../reporters/publish-text.js';
-import { withStreamAgent } from '../../transport/agent.js';
-import type { CliContext, RunCommand } from '../context.js';
-import { addAuthFlags, authFlagsOf, authPlanFromFlags, type AuthFlags } from '../flags/auth.js';
-import { VERSION } from '../version.js';
-import { checkOutputPaths, writeOutputFiles } from '../flags/output.js';
-import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
-
-interface PublishFlags extends AuthFlags, HttpFlags {
-  readonly data?: string;
-  readonly method: string;
-  readonly watch?: readonly string[];
-  readonly listeners: string;
-  readonly count: string;
-  readonly rate: string;
-  readonly timeout: string;
-  readonly target: string;
-  readonly gate: (typeof GATE_STATS)[number];
-  readonly idFrom?: string;
-  readonly idPath?: string;
-  readonly json?: boolean;
-  readonly maxEventSize: string;
-  readonly out?: string;
-}
+import { GATE_STATS } from '../../metrics/publish-result.js';
+import type { RunCommand } from '../context.js';
+import { addAuthFlags, authFlagsOf } from '../flags/auth.js';
+import { addHttpFlags, collect } from '../flags/http.js';
+import type { PublishFlags } from './publish-action.js';
 
 /** Registers `publish`. */
 export function registerPublishCommand(program: Command, run: RunCommand): void {
@@ -77,97 +45,5 @@ Examples:
   $ ssekit publish redis://127.0.0.1:6379/admin:events --watch http://127.0.0.1:8787/api/admin/events --token "$T"
   $ ssekit publish http://127.0.0.1:8787/orders --id-from order_id --id-path data.order_id --watch ... --gate max --target 1s`,
     )
-    .action((producerUrl: string, flags: PublishFlags, self: Command) => run((ctx) => publish(producerUrl, authFlagsOf(flags, self), ctx)));
+    .action((producerUrl: string, flags: PublishFlags, self: Command) => run(async (ctx) => (await import('./publish-action.js')).publish(producerUrl, authFlagsOf(flags, self), ctx)));
 }
-
-async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext): Promise<number> {
-  const http = await resolveHttpFlags(flags);
-  const auth = await authPlanFromFlags(flags);
-  if (flags.watch === undefined || flags.watch.length === 0) throw new UsageError('publish needs at least one --watch <stream-url> to measure delivery');
-  const listenersPerStream = parseCount(flags.listeners, '--listeners');
-  const watch = await watchersFor(flags.watch, listenersPerStream, auth);
-  const identityPolicy = identityPolicyOf(auth);
-  const identity = { isShared: identityPolicy.kind === 'shared-subject' || identityPolicy.kind === 'shared-token', description: describeIdentity(identityPolicy, watch.length, 'watchers') };
-  // The producer acts as the first watcher's user (a seed's producer checks the role, not who).
-  const token = (await credentialsFor(auth, 0)).token;
-  const producerKind = producerKindOf(producerUrl);
-  const bodyText = flags.data === undefined ? DEFAULT_BODIES[producerKind] : await readBody(flags.data);
-  const template = compileTemplate(bodyText);
-  // Bodies go out as JSON (application/json, or a JSON message): catch a typo before publishing anything.
-  try {
-    JSON.parse(template.render(0, 'ssk_check_0_'));
-  } catch (error) {
-    throw new UsageError(`--data is not valid JSON once its placeholders are filled: ${error instanceof Error ? error.message : String(error)}`, { hint: `e.g. --data '{"pickup_address":"{{nonce}}"}'` });
-  }
-  if ((flags.idFrom === undefined) !== (flags.idPath === undefined)) throw new UsageError('--id-from and --id-path go together');
-  const correlation: Correlation = flags.idFrom !== undefined && flags.idPath !== undefined ? { kind: 'id', responsePath: flags.idFrom, eventPath: flags.idPath } : { kind: 'marker' };
-  if (correlation.kind === 'marker' && !template.hasNonce) {
-    throw new UsageError('cannot match deliveries to events: the body has no {{nonce}}', { hint: 'add {{nonce}} to a string field the backend relays, or use --id-from/--id-path' });
-  }
-  if (correlation.kind === 'id' && producerKind !== 'http') throw new UsageError('--id-from needs an HTTP producer (brokers return no id)');
-  const rate = Number(flags.rate);
-  if (!Number.isFinite(rate) || rate <= 0) throw new UsageError(`--rate: '${flags.rate}' must be a positive number`);
-  const timeoutMs = parseDuration(flags.timeout, '--timeout');
-  if (timeoutMs <= 0) throw new UsageError('--timeout must be longer than 0');
-  const count = parseCount(flags.count, '--count');
-  const targetMs = parseDuration(flags.target, '--target');
-  const maxEventBytes = parsePositiveByteSize(flags.maxEventSize, '--max-event-size');
-  await checkOutputPaths([flags.out]);
-  // Everything is validated: only now open resources (the agent is closed on every path).
-  return withStreamAgent(http, async (dispatcher) => {
-    const options: PublishOptions = {
-      producer: createProducer(producerUrl, { method: flags.method, headers: http.headers, token, dispatcher, timeoutMs: http.connectTimeoutMs }),
-      template,
-      correlation,
-      watch,
-      identity,
-      headers: http.headers,
-      count,
-      ratePerSecond: rate,
-      timeoutMs,
-      targetMs,
-      gate: flags.gate,
-      maxEventBytes,
-      openTimeoutMs: Math.max(http.connectTimeoutMs, 5_000),
-      dispatcher,
-      version: VERSION,
-    };
-    const reporter = createPublishTextReporter({ useColor: ctx.useColor, targetMs: options.targetMs });
-    const isJson = flags.json === true;
-    const result = await runPublish(options, {
-      signal: ctx.signal,
-      ...(isJson ? {} : { onEvent: (event: PublishedEvent) => void ctx.stdout.write(`${reporter.eventLine(event)}\n`) }),
-      onStatus: (text) => void ctx.stderr.write(`${text}\n`),
-    });
-    const writeFailures = await writeOutputFiles([[flags.out, () => `${toJson(result)}\n`]]);
-    if (isJson) ctx.stdout.write(`${toJson(result)}\n`);
-    else ctx.stdout.write(reporter.summary(result));
-    if (writeFailures.length > 0) throw new UsageError(writeFailures.join('; '));
-    if (result.endReason === 'interrupted') return ExitCode.interrupted;
-    return result.endReason === 'passed' ? ExitCode.ok : ExitCode.gateFailed;
-  });
-}
-
-/**
- * One watching connection per stream and listener, each with its own credentials: minted
- * tokens get one subject per watcher (`vu-<n>`, or the claims' `{{vu}}`), so a backend that
- * keeps one stream per user does not close the others.
- */
-async function watchersFor(urls: readonly string[], listenersPerStream: number, auth: AuthPlan | undefined): Promise<WatchedStream[]> {
-  const watchers: WatchedStream[] = [];
-  for (const text of urls) {
-    const url = parseHttpUrl(text, '--watch');
-    for (let k = 0; k < listenersPerStream; k++) watchers.push({ url, display: redactUrl(text), token: (await credentialsFor(auth, watchers.length)).token });
-  }
-  return watchers;
-}
-
-async function readBody(data: string): Promise<string> {
-  if (!data.startsWith('@')) return data;
-  try {
-    return await readFile(data.slice(1), 'utf8');
-  } catch (error) {
-    throw new UsageError(`--data: cannot read ${data.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
-  }
-}
-

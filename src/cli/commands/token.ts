@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { ExitCode } from '../../core/errors.js';
 import { DEV_JWT_SECRET } from '../../core/dev-jwt.js';
 import type { RunCommand } from '../context.js';
-import { mintFromFlags, type AuthFlags } from '../flags/auth.js';
+import type { AuthFlags } from '../flags/auth.js';
 
 /** Registers `token`. */
 export function registerTokenCommand(program: Command, run: RunCommand): void {
@@ -32,6 +32,7 @@ Examples:
         if (flags.jwtSecret === undefined && flags.jwtKey === undefined && ctx.stderr.isTTY) {
           ctx.stderr.write(`signed with the ssekit serve dev secret (${DEV_JWT_SECRET}); pass --jwt-secret for a real server\n`);
         }
+        const { mintFromFlags } = await import('../flags/credentials.js');
         ctx.stdout.write(`${await mintFromFlags(flags, { useDevSecret: true })}\n`);
         return ExitCode.ok;
       }),
