@@ -3,7 +3,6 @@
  * event. The meter keeps what a rate needs between two snapshots.
  */
 import type { DeliveryTracker } from '../metrics/delivery-tracker.js';
-import type { LatencyHistogram } from '../metrics/histogram.js';
 import type { FleetCounters } from './fleet-counters.js';
 import type { LeakSampler } from './leak.js';
 
@@ -33,7 +32,7 @@ export interface ProgressSources {
   readonly planned: number;
   readonly counters: FleetCounters;
   readonly tracker: DeliveryTracker;
-  readonly latency: LatencyHistogram;
+  readonly latency: { readonly p99Ms: number };
   readonly leak: LeakSampler;
   readonly published: () => number;
 }
@@ -58,7 +57,7 @@ export function createProgressMeter(sources: ProgressSources): { snapshot(phase:
         delivered: sources.tracker.delivered,
         lost: sources.tracker.lost,
         published: sources.published(),
-        p99Ms: sources.latency.percentileMs(99),
+        p99Ms: sources.latency.p99Ms,
         errors: sources.counters.errorTotal,
         reconnects: sources.counters.reconnectTotal,
         server: sources.leak.latest,

@@ -6,6 +6,7 @@ import { redactUrl } from '../core/redact.js';
 import { RESULT_SCHEMA_VERSION, thresholdFiguresOf, type BenchResult, type LeakReport } from '../metrics/bench-result.js';
 import type { DeliveryCounts } from '../metrics/delivery-tracker.js';
 import { histogramBlock, type LatencyHistogram } from '../metrics/histogram.js';
+import type { TimeSeries } from '../metrics/time-series.js';
 import { diagnoseBench } from '../metrics/diagnoses.js';
 import { evaluateThresholds, parseThreshold } from '../metrics/thresholds.js';
 import type { IdentityPolicy } from '../transport/identity.js';
@@ -26,6 +27,7 @@ export interface BenchMeasurements {
   readonly counters: FleetCounters;
   readonly deliveries: DeliveryCounts & { readonly peakOpen: number };
   readonly latency: LatencyHistogram;
+  readonly series: TimeSeries;
   /** Producer calls made by this process, and how many failed. */
   readonly published: number;
   readonly publishErrors: number;
@@ -58,6 +60,7 @@ export function assembleBenchResult(m: BenchMeasurements): BenchResult {
     schedule: m.schedule,
     connect: { headers: histogramBlock(counters.connectHeaders), firstEvent: histogramBlock(counters.connectFirstEvent) },
     latency: histogramBlock(m.latency),
+    series: m.series,
     events: {
       published: m.published,
       publishErrors: m.publishErrors,

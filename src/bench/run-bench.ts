@@ -14,7 +14,7 @@ import { sleep } from '../core/sleep.js';
 import type { BenchResult } from '../metrics/bench-result.js';
 import { createMarkerCodec, type MarkerCodec } from '../metrics/correlate.js';
 import { createDeliveryTracker, type DeliveryTracker } from '../metrics/delivery-tracker.js';
-import { createLatencyHistogram, type LatencyHistogram } from '../metrics/histogram.js';
+import { createRollingLatency, createSeriesRecorder, type RollingLatency, type SeriesRecorder } from '../metrics/time-series.js';
 import { receiptNotice } from '../producers/receipt.js';
 import { startPublishSchedule, type PublishSchedule } from '../producers/schedule.js';
 import { startSelfLagMonitor, type SelfLagMonitor } from '../metrics/self-lag.js';
@@ -82,7 +82,10 @@ interface BenchRun {
   readonly runId: string;
   readonly population: Population;
   readonly counters: FleetCounters;
-  readonly latency: LatencyHistogram;
+  /** Delivery latency, one histogram per second rolled into the run's. */
+  readonly latency: RollingLatency;
+  /** The run's figures over time (result `series`). */
+  readonly series: SeriesRecorder;
   readonly marker: MarkerCodec;
   readonly tracker: DeliveryTracker;
   readonly leak: LeakSampler;
@@ -146,7 +149,7 @@ function createBenchRun(options: BenchRunOptions, hooks: BenchHooks): BenchRun {
   const runId = options.runId ?? (shard === undefined ? randomBytes(4).toString('hex') : hashPlan(plan).slice(0, 8));
   const population = createPopulation(plan, shard);
   const counters = createFleetCounters();
-  const latency = createLatencyHistogram();
+  const latency = createRollingLatency();
   const marker = createMarkerCodec(runId);
   const tracker = createDeliveryTracker({ clients: population.size, marker, timeoutMs: plan.publish?.timeoutMs ?? 5_000, histogram: latency, subscribers: population.subscribers, publishers: shard?.count });
   const leak = createLeakSampler({
@@ -168,6 +171,7 @@ function createBenchRun(options: BenchRunOptions, hooks: BenchHooks): BenchRun {
     population,
     counters,
     latency,
+    series: createSeriesRecorder(),
     marker,
     tracker,
     leak,
@@ -227,8 +231,18 @@ async function prepare(run: BenchRun): Promise<void> {
     await run.producer.open();
   }
   leak.startSampling(() => run.tracker.openCount);
-  run.timers.progress = setInterval(() => run.hooks.onProgress?.(run.progress.snapshot(run.phase)), PROGRESS_MS);
+  run.timers.progress = setInterval(() => {
+    recordSeries(run);
+    run.hooks.onProgress?.(run.progress.snapshot(run.phase));
+  }, PROGRESS_MS);
   run.timers.progress.unref();
+}
+
+/** One tick of the time series: totals, the server's latest count, ssekit's lag and the second's latency. */
+function recordSeries(run: BenchRun): void {
+  const { tracker, counters } = run;
+  const totals = { open: tracker.openCount, delivered: tracker.delivered, connects: counters.opens, reconnects: counters.reconnectTotal, errors: counters.errorTotal };
+  run.series.tick(performance.now() - run.startedAt, totals, run.leak.latest, run.lag.intervalMaxMs(), run.latency.roll());
 }
 
 /**
@@ -355,6 +369,7 @@ async function release(run: BenchRun): Promise<void> {
   if (run.isReleased) return;
   run.isReleased = true;
   if (run.timers.progress !== undefined) clearInterval(run.timers.progress);
+  recordSeries(run);
   await run.options.dispatcher?.close().catch(() => undefined);
 }
 
@@ -369,7 +384,8 @@ function finish(run: BenchRun): BenchResult {
     planned: run.population.size,
     counters: run.counters,
     deliveries: run.tracker,
-    latency: run.latency,
+    latency: run.latency.total(),
+    series: run.series.finish(),
     published: run.schedule?.sent ?? 0,
     publishErrors: run.schedule?.failed ?? 0,
     leak: run.leak.report(),

@@ -1,15 +1,19 @@
 /**
- * The bench result file (`--out result.json`), schema version 1. Written for every end reason
+ * The bench result file (`--out result.json`), schema version 2 (version 1 had no `series`;
+ * ssekit still reads it). Written for every end reason
  * (passed, failed, interrupted). Histograms are HdrHistogram's compressed base64 encoding of
  * microsecond values, so results can be merged exactly (`ssekit stats merge`) and compared.
  * camelCase; durations in ms unless the name says otherwise. Documented in the README.
  */
 import { decodeLatencyHistogram, summaryStatMs, type HistogramBlock } from './histogram.js';
 import type { EndReason } from '../core/end-reason.js';
+import type { TimeSeries } from './time-series.js';
 import type { ThresholdFigures, ThresholdVerdict } from './thresholds.js';
 
 /** The current schema version. */
-export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA_VERSION = 2;
+/** Versions `stats` reads. */
+export const READABLE_RESULT_SCHEMA_VERSIONS: readonly number[] = [1, 2];
 
 /** One sample of the leak detector: the server's count of open streams beside ours. */
 export interface ServerSample {
@@ -51,7 +55,8 @@ export interface LeakReport {
 
 /** The whole result file. */
 export interface BenchResult {
-  readonly schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  /** 2 for results written now; 1 for files written before time series. */
+  readonly schemaVersion: 1 | 2;
   readonly kind: 'bench';
   readonly tool: { readonly name: 'ssekit'; readonly version: string };
   /** Name and content hash of the plan (shards of one run share them; merge checks this). */
@@ -83,6 +88,8 @@ export interface BenchResult {
   readonly connect: { readonly headers: HistogramBlock; readonly firstEvent: HistogramBlock };
   /** Delivery latency per (event, client), from each event's scheduled send time. */
   readonly latency: HistogramBlock;
+  /** The run over time (schema v2; absent in v1 files). */
+  readonly series?: TimeSeries;
   readonly events: {
     /** Events this process published (its shard's share). */
     readonly published: number;

@@ -90,8 +90,8 @@ export interface DeliveryTrackerOptions {
   readonly marker: MarkerCodec;
   /** A delivery later than this after the scheduled time is lost, ms. */
   readonly timeoutMs: number;
-  /** Receives latency (ms) of own, expected deliveries. */
-  readonly histogram: LatencyHistogram;
+  /** Receives latency (ms) of own, expected deliveries (a histogram, or bench's rolling one). */
+  readonly histogram: Pick<LatencyHistogram, 'recordMs'>;
   /** Per client, 1 when published events are expected there (default: every client). */
   readonly subscribers?: Uint8Array | undefined;
   /** Called as each event settles (complete, or its timeout passed). */

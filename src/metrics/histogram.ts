@@ -20,6 +20,8 @@ export interface LatencyHistogram {
   readonly meanMs: number;
   /** Adds another histogram's counts (exact merge). */
   add(other: LatencyHistogram): void;
+  /** Empties it (its memory is kept for reuse). */
+  reset(): void;
   /** HdrHistogram compressed base64 (the standard interchange form). */
   encode(): string;
   /** The wrapped histogram, for drawing distributions. */
@@ -61,6 +63,9 @@ function wrap(histogram: Histogram): LatencyHistogram {
     },
     add(other) {
       histogram.add(other.raw);
+    },
+    reset() {
+      histogram.reset();
     },
     encode() {
       return hdr.encodeIntoCompressedBase64(histogram);

@@ -17,6 +17,8 @@ export type GateStat = (typeof GATE_STATS)[number];
 /** One event's outcome, reported as soon as it is complete or timed out. */
 export interface PublishedEvent {
   readonly seq: number;
+  /** When it was due, ms since the run started (for latency over time). */
+  readonly atMs?: number;
   /** The producer's id (id correlation) or the marker. */
   readonly id: string;
   /** Time until the last listener had it, from the scheduled send time, ms (NaN when none did). */

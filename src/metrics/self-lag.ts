@@ -14,6 +14,8 @@ export interface SelfLag {
 
 /** A running monitor. */
 export interface SelfLagMonitor {
+  /** The worst lag since the previous call, ms (for time series). */
+  intervalMaxMs(): number;
   /** Stops and reads the figures (idempotent: later calls return the same). */
   stop(): SelfLag;
 }
@@ -25,13 +27,22 @@ const RESOLUTION_MS = 10;
 export function startSelfLagMonitor(): SelfLagMonitor {
   const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   histogram.enable();
+  // A second one, emptied at every read: the worst lag of each interval.
+  const interval: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  interval.enable();
   const cpuAtStart = process.cpuUsage();
   const startedAt = performance.now();
   let result: SelfLag | undefined;
   return {
+    intervalMaxMs() {
+      const worst = interval.count === 0 ? 0 : Math.max(0, interval.max / 1e6 - RESOLUTION_MS);
+      interval.reset();
+      return round(worst);
+    },
     stop() {
       if (result !== undefined) return result;
       histogram.disable();
+      interval.disable();
       const cpu = process.cpuUsage(cpuAtStart);
       const wallMs = Math.max(1, performance.now() - startedAt);
       // The histogram counts the sampling interval itself: what is over it is the lag.
@@ -51,13 +62,14 @@ function round(value: number): number {
 
 /**
  * When ssekit's own lag could account for the latency it measured: its event loop ran late by
- * more than 20 ms at p99 and by a quarter or more of the delivery latency's p99. One line for
- * the report, or undefined.
+ * more than 20 ms at p99 and by a quarter or more of the delivery latency's p99 (without
+ * delivery latency, by 50 ms: the guard's line). One line for the report, or undefined.
  */
 export function selfLagDiagnosis(lag: SelfLag | undefined, latencyP99Ms: number): string | undefined {
   if (lag === undefined) return undefined;
   const p99 = lag.eventLoopDelay.p99Ms;
-  if (p99 <= 20 || (Number.isFinite(latencyP99Ms) && p99 < 0.25 * latencyP99Ms)) return undefined;
+  const isExplaining = Number.isFinite(latencyP99Ms) ? p99 > 20 && p99 >= 0.25 * latencyP99Ms : p99 >= 50;
+  if (!isExplaining) return undefined;
   const cpu = lag.cpuShare >= 0.9 ? ` at ${Math.round(lag.cpuShare * 100)} % of a core` : '';
   return `ssekit's own process lagged p99 ${Math.round(p99)} ms${cpu}: these latency figures include ssekit's lag; use fewer clients per process or --workers`;
 }

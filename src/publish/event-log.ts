@@ -18,8 +18,8 @@ export interface EventLog {
   readonly events: readonly PublishedEvent[];
 }
 
-/** Creates the log; `idOf` names each event, `onEvent` receives each as it is reported. */
-export function createEventLog(count: number, idOf: (seq: number) => string, onEvent?: (event: PublishedEvent) => void): EventLog {
+/** Creates the log; `idOf` names each event, `onEvent` receives each as it is reported; times are from `startedAt` (performance.now()). */
+export function createEventLog(count: number, idOf: (seq: number) => string, onEvent?: (event: PublishedEvent) => void, startedAt = performance.now()): EventLog {
   const settled = new Map<number, SettledEvent>();
   const callMs = new Float64Array(count).fill(Number.NaN);
   const errors = new Map<number, string>();
@@ -41,6 +41,7 @@ export function createEventLog(count: number, idOf: (seq: number) => string, onE
         settled.delete(seq);
         const event: PublishedEvent = {
           seq,
+          atMs: Math.round((outcome.scheduledAt - startedAt) * 1000) / 1000,
           id: idOf(seq),
           latencyMs: outcome.lastArrivalAt - outcome.scheduledAt,
           callMs: callMs[seq] as number,

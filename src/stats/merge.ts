@@ -24,6 +24,7 @@
 import { UsageError } from '../core/errors.js';
 import { RESULT_SCHEMA_VERSION, thresholdFiguresOf, type BenchResult, type LeakReport } from '../metrics/bench-result.js';
 import { createLatencyHistogram, decodeLatencyHistogram, summarizeLatency, type HistogramBlock, type LatencyHistogram } from '../metrics/histogram.js';
+import type { TimeSeries } from '../metrics/time-series.js';
 import { diagnoseBench } from '../metrics/diagnoses.js';
 import { evaluateThresholds, parseThreshold, type ThresholdVerdict } from '../metrics/thresholds.js';
 import type { NamedResult } from './result-file.js';
@@ -120,6 +121,7 @@ function sumShards(results: readonly BenchResult[]): Omit<BenchResult, 'threshol
     schedule: first.schedule ?? null,
     connect: { headers: mergeHistogramBlocks(pick((r) => r.connect.headers)), firstEvent: mergeHistogramBlocks(pick((r) => r.connect.firstEvent)) },
     latency: mergeHistogramBlocks(pick((r) => r.latency)),
+    ...mergeSeriesOf(results),
     events,
     reconnects: { total: sum(pick((r) => r.reconnects.total)), byReason: sumMaps(pick((r) => r.reconnects.byReason)) },
     statuses: sumMaps(pick((r) => r.statuses)),
@@ -134,6 +136,53 @@ function sumShards(results: readonly BenchResult[]): Omit<BenchResult, 'threshol
       socketsAtEnd: nullableSum(pick((r) => r.self.socketsAtEnd)),
       // Each shard's latency carries its own lag: the merged run is as trustworthy as its worst shard.
       ...worstLag(results),
+    },
+  };
+}
+
+/**
+ * The shards' series side by side on one clock: each shard's buckets shifted by how much later
+ * than the first it started, at the coarsest bucket width of them. Counts and open streams add
+ * up; the server's count is one server's (the first shard's that read it); latency p99 is the
+ * worst shard's and p50 the count-weighted mean (the merged histogram stays exact); lag the worst.
+ */
+function mergeSeriesOf(results: readonly BenchResult[]): { series?: TimeSeries } {
+  const withSeries = results.filter((r) => r.series !== undefined);
+  if (withSeries.length === 0) return {};
+  const bucketMs = Math.max(...withSeries.map((r) => (r.series as TimeSeries).bucketMs));
+  const t0 = Math.min(...withSeries.map((r) => Date.parse(r.startedAt)));
+  const length = Math.max(...withSeries.map((r) => Math.ceil(((Date.parse(r.startedAt) - t0) + (r.series as TimeSeries).open.length * (r.series as TimeSeries).bucketMs) / bucketMs)));
+  const zeros = (): number[] => new Array<number>(length).fill(0);
+  const merged = { open: zeros(), server: new Array<number | null>(length).fill(null), deliveries: zeros(), connects: zeros(), reconnects: zeros(), errors: zeros(), lagMs: zeros() };
+  const p50Sum = zeros();
+  const p50Weight = zeros();
+  const p99 = new Array<number | null>(length).fill(null);
+  for (const r of withSeries) {
+    const series = r.series as TimeSeries;
+    const offsetMs = Date.parse(r.startedAt) - t0;
+    series.open.forEach((open, i) => {
+      const at = Math.min(length - 1, Math.floor((offsetMs + i * series.bucketMs) / bucketMs));
+      const weight = series.deliveries[i] ?? 0;
+      merged.open[at] = (merged.open[at] ?? 0) + open / (bucketMs / series.bucketMs);
+      merged.server[at] ??= series.server[i] ?? null;
+      for (const key of ['deliveries', 'connects', 'reconnects', 'errors'] as const) merged[key][at] = (merged[key][at] ?? 0) + (series[key][i] ?? 0);
+      merged.lagMs[at] = Math.max(merged.lagMs[at] ?? 0, series.lagMs[i] ?? 0);
+      const bucketP50 = series.latencyP50Ms[i];
+      const bucketP99 = series.latencyP99Ms[i];
+      if (bucketP50 !== null && bucketP50 !== undefined) {
+        p50Sum[at] = (p50Sum[at] ?? 0) + bucketP50 * Math.max(1, weight);
+        p50Weight[at] = (p50Weight[at] ?? 0) + Math.max(1, weight);
+      }
+      if (bucketP99 !== null && bucketP99 !== undefined) p99[at] = Math.max(p99[at] ?? 0, bucketP99);
+    });
+  }
+  return {
+    series: {
+      bucketMs,
+      ...merged,
+      open: merged.open.map(Math.round),
+      latencyP50Ms: p50Sum.map((sum, i) => ((p50Weight[i] ?? 0) === 0 ? null : sum / (p50Weight[i] as number))),
+      latencyP99Ms: p99,
     },
   };
 }

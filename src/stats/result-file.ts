@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
-import { RESULT_SCHEMA_VERSION, type BenchResult } from '../metrics/bench-result.js';
+import { READABLE_RESULT_SCHEMA_VERSIONS, type BenchResult } from '../metrics/bench-result.js';
 import { decodeLatencyHistogram } from '../metrics/histogram.js';
 import { PUBLISH_RESULT_SCHEMA_VERSION, type PublishResult } from '../metrics/publish-result.js';
 
@@ -21,7 +21,7 @@ export interface NamedResult<T extends ResultFile = ResultFile> {
 /** The fields each kind must have, by type; the histogram blocks are decoded as a check. */
 const REQUIRED = {
   bench: {
-    schemaVersion: RESULT_SCHEMA_VERSION,
+    schemaVersions: READABLE_RESULT_SCHEMA_VERSIONS,
     string: ['scenario.name', 'scenario.hash', 'runId', 'latency.hdr', 'connect.headers.hdr', 'connect.firstEvent.hdr', 'startedAt', 'endedAt'],
     number: ['durationMs', 'clients.planned', 'clients.peakOpen', 'clients.opens', 'events.published', 'events.delivered', 'events.lost', 'reconnects.total', 'errors.total'],
     object: ['events', 'reconnects.byReason', 'statuses', 'errors.byClass', 'leak', 'self'],
@@ -29,7 +29,7 @@ const REQUIRED = {
     histograms: ['latency', 'connect.headers', 'connect.firstEvent'],
   },
   publish: {
-    schemaVersion: PUBLISH_RESULT_SCHEMA_VERSION,
+    schemaVersions: [PUBLISH_RESULT_SCHEMA_VERSION] as readonly number[],
     string: ['producer', 'latency.hdr', 'callLatency.hdr', 'startedAt', 'endedAt', 'gate'],
     number: ['durationMs', 'watchers', 'sent', 'producerErrors', 'expectedDeliveries', 'delivered', 'lost', 'duplicated', 'targetMs'],
     object: ['latency.summary', 'callLatency.summary'],
@@ -58,7 +58,7 @@ export function validateResultFile(json: unknown, file: string): ResultFile {
   const kind = record['kind'];
   if (kind !== 'bench' && kind !== 'publish') return bad(`kind ${JSON.stringify(kind)} is not 'bench' or 'publish'`);
   const required = REQUIRED[kind];
-  if (record['schemaVersion'] !== required.schemaVersion) return bad(`schemaVersion ${JSON.stringify(record['schemaVersion'])} is not supported (this ssekit reads ${required.schemaVersion})`);
+  if (!required.schemaVersions.includes(record['schemaVersion'] as number)) return bad(`schemaVersion ${JSON.stringify(record['schemaVersion'])} is not supported (this ssekit reads ${required.schemaVersions.join(' and ')})`);
   for (const path of required.string) if (typeof valueAt(record, path) !== 'string') bad(`${path} is missing or not a string`);
   for (const path of required.number) if (typeof valueAt(record, path) !== 'number') bad(`${path} is missing or not a number`);
   for (const path of required.object) {

@@ -58,7 +58,8 @@ describe('mergeResults', () => {
   it('sums counts and maps, takes durations and times at their extremes, and marks the result unsharded', () => {
     const { inputs } = shards();
     const { result } = mergeResults(inputs);
-    expect(result).toMatchObject({ schemaVersion: 1, kind: 'bench', shard: null, runId: 'run-1', durationMs: 60_020, startedAt: '2025-01-01T00:00:00.000Z', endedAt: '2025-01-01T00:01:02.000Z' });
+    // Merged results are written in the current schema (v2) even from v1 shards.
+    expect(result).toMatchObject({ schemaVersion: 2, kind: 'bench', shard: null, runId: 'run-1', durationMs: 60_020, startedAt: '2025-01-01T00:00:00.000Z', endedAt: '2025-01-01T00:01:02.000Z' });
     expect(result.events).toMatchObject({ published: 33, delivered: 600, expectedDeliveries: 603, lost: 3 });
     // The fixtures carry no meanOpen (files written before it): the sum is unknown, not 0.
     expect(result.clients).toEqual({ planned: 30, peakOpen: 30, opens: 33, meanOpen: null });
@@ -168,7 +169,7 @@ describe('validateResult', () => {
   it.each([
     [[1, 2], /r\.json: not a result \(not a JSON object\)/],
     [{ hello: 1 }, /r\.json: not a result \(no schemaVersion\)/],
-    [{ ...makeResult(), schemaVersion: 2 }, /r\.json: schemaVersion 2 is not supported \(this ssekit reads 1\)/],
+    [{ ...makeResult(), schemaVersion: 3 }, /r\.json: schemaVersion 3 is not supported \(this ssekit reads 1 and 2\)/],
     [{ ...makeResult(), kind: 'listen' }, /kind "listen" is not 'bench' or 'publish'/],
     [{ ...makeResult(), kind: 'publish' }, /producer is missing or not a string/],
     [{ ...makeResult(), latency: { summary: {}, hdr: 42 } }, /latency\.hdr is missing or not a string/],
@@ -182,5 +183,14 @@ describe('validateResult', () => {
       expect((error as Error).message).toMatch(message);
       expect((error as Error).message).not.toContain('\n');
     }
+  });
+});
+
+describe('time series (schema v2)', () => {
+  it('reads a version 1 file (no series) and a version 2 one', () => {
+    const v1 = validateResult(JSON.parse(JSON.stringify({ ...makeResult(), schemaVersion: 1 })), 'v1.json');
+    expect(v1.kind === 'bench' && v1.series).toBeUndefined();
+    const v2 = validateResult(JSON.parse(JSON.stringify({ ...makeResult(), schemaVersion: 2 })), 'v2.json');
+    expect(v2.schemaVersion).toBe(2);
   });
 });
