@@ -4,6 +4,7 @@ import { createFleetCounters } from '../../src/bench/fleet-counters.js';
 import { assembleBenchResult, type BenchMeasurements } from '../../src/bench/result.js';
 import { buildPlan } from '../../src/bench/scenario.js';
 import { createLatencyHistogram } from '../../src/metrics/histogram.js';
+import { createSeriesRecorder } from '../../src/metrics/time-series.js';
 
 function measurements(overrides: Partial<BenchMeasurements> = {}, thresholds = ['p99<100ms', 'loss==0']): BenchMeasurements {
   const latency = createLatencyHistogram();
@@ -22,6 +23,7 @@ function measurements(overrides: Partial<BenchMeasurements> = {}, thresholds = [
     counters,
     deliveries: { expectedDeliveries: 50, delivered: 50, lost: 0, duplicated: 0, outOfOrder: 0, recovered: 0, missedDuringReconnect: 0, late: 0, unsettled: 0, peakOpen: 10 },
     latency,
+    series: createSeriesRecorder().finish(),
     published: 5,
     publishErrors: 0,
     leak: { source: null, metric: null, baseline: null, final: null, leaked: null, maxDrift: null, graceMs: 0, verdict: 'unknown', samples: [] },
