@@ -96,20 +96,27 @@ async function main(): Promise<void> {
     result['cpuUsPerDelivery'] = (cpu.user + cpu.system) / Math.max(1, events - before);
     result['deliveries'] = events - before;
     result['deliveriesPerSecond'] = (events - before) / ((args.events ?? 0) / (args.rate ?? 1));
+    result['lost'] = Math.max(0, expected - (events - before));
     if (mode === 'latency') Object.assign(result, collect(latencies));
   } else if (mode === 'reconnect') {
-    // Abort and reopen streams as fast as the server allows for the duration.
+    // Paced like ssekit's churn (`churn` × clients per second requested): one stream at a time,
+    // round robin, closed and reopened on schedule without waiting for the previous reopen.
+    const rate = (args.churn ?? 1) * streams.length;
+    const durationMs = args.durationMs ?? 5000;
     const startedAt = performance.now();
     let reconnects = 0;
-    const workers = streams.map(async (stream) => {
-      while (performance.now() - startedAt < (args.durationMs ?? 5000)) {
-        stream.abort?.();
-        await openStream(stream);
-        reconnects += 1;
-      }
-    });
-    await Promise.all(workers);
-    result['reconnectsPerSecond'] = reconnects / ((performance.now() - startedAt) / 1000);
+    const pending: Promise<void>[] = [];
+    for (let i = 0; performance.now() - startedAt < durationMs; i++) {
+      const due = startedAt + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const stream = streams[i % streams.length] as RawStream;
+      stream.abort?.();
+      pending.push(openStream(stream).then(() => void (reconnects += 1)));
+    }
+    await Promise.all(pending);
+    result['reconnectsPerSecond'] = reconnects / (durationMs / 1000);
+    result['requestedPerSecond'] = rate;
   }
   await Promise.all(streams.map((s) => s.client.destroy()));
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,13 +1,18 @@
 /**
- * `npm run bench:perf`: how the bench client fleet compares with a minimal raw client (undici
- * + eventsource-parser, no bookkeeping) on the same load against `ssekit serve`, on loopback.
- * Each measurement runs in fresh processes (server and client) so heaps and file limits are
- * their own. Prints a table; the README records the figures. Not part of `npm test`.
+ * `npm run bench:perf`: ssekit's bench fleet beside the clients a user would otherwise use, on
+ * the same load against `ssekit serve`, on loopback. Every measurement runs in fresh processes
+ * (server and client), and the ones compared pairwise alternate raw and ssekit against fresh
+ * servers, so drift on the machine hits both sides. Prints a dated table (medians with their
+ * spread) and a JSON line; the README records only figures reproduced with it.
  *
- * Environment: PERF_STREAMS (default 19000), PERF_QUICK=1 for a smoke run.
+ * Clients: `raw` (undici Client + eventsource-parser, no bookkeeping), `ssekit` (runBench: the
+ * fleet, the delivery tracker, HDR histograms), `eventsource` (npm eventsource v4) and
+ * `undici-es` (undici's EventSource).
+ *
+ * Environment: PERF_STREAMS (default 19000), PERF_PAIRS (default 5), PERF_QUICK=1 for a smoke run.
  */
-import { spawn } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mintJwt } from '../../src/transport/auth.js';
 
@@ -16,6 +21,10 @@ const BIN = `${ROOT}bin/ssekit.js`;
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 const QUICK = process.env['PERF_QUICK'] === '1';
 const STREAMS = Number(process.env['PERF_STREAMS'] ?? (QUICK ? 2000 : 19000));
+const PAIRS = Number(process.env['PERF_PAIRS'] ?? (QUICK ? 1 : 5));
+
+type Figures = Record<string, number>;
+type ClientName = 'raw' | 'ssekit' | 'eventsource' | 'undici-es';
 
 interface Server {
   origin: string;
@@ -46,70 +55,148 @@ function startServe(): Promise<Server> {
   });
 }
 
-function runChild(script: string, mode: string, origin: string, token: string, args: object): Promise<Record<string, number>> {
-  const child = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=4096', `${HERE}${script}`, mode, origin, token, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
+function scriptFor(client: ClientName): string[] {
+  if (client === 'raw') return [`${HERE}raw-client.js`];
+  if (client === 'ssekit') return [`${HERE}ssekit-client.js`];
+  return [`${HERE}es-client.js`, client === 'undici-es' ? 'undici' : 'eventsource'];
+}
+
+function runChild(client: ClientName, mode: string, origin: string, token: string, args: object): Promise<Figures> {
+  const child = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=4096', '--no-warnings', ...scriptFor(client), mode, origin, token, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString()));
     child.once('exit', (code) => {
       try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as Record<string, number>);
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as Figures);
       } catch {
-        reject(new Error(`${script} ${mode} exited ${code}: ${out.slice(0, 300)}`));
+        process.stderr.write(`  ${client} ${mode} exited ${code}: ${out.slice(0, 200)}\n`);
+        resolve({ failed: 1 });
       }
     });
   });
 }
 
-async function measure(mode: string, args: object): Promise<{ raw: Record<string, number>; ssekit: Record<string, number> }> {
+/** One measurement of one client against a fresh server. */
+async function measureOne(client: ClientName, mode: string, args: object): Promise<Figures> {
   const token = await mintJwt({ role: 'admin', sub: 'perf', ttlMs: 3_600_000 });
-  const results: Record<string, Record<string, number>> = {};
-  for (const [name, script] of [['raw', 'raw-client.js'], ['ssekit', 'ssekit-client.js']] as const) {
-    const server = await startServe();
-    try {
-      process.stderr.write(`  ${mode} · ${name} …\n`);
-      results[name] = await runChild(script, mode, server.origin, token, args);
-    } finally {
-      await server.stop();
-    }
+  const server = await startServe();
+  try {
+    process.stderr.write(`  ${mode} · ${client} ${JSON.stringify(args)}\n`);
+    return await runChild(client, mode, server.origin, token, args);
+  } finally {
+    await server.stop();
   }
-  return { raw: results['raw'] ?? {}, ssekit: results['ssekit'] ?? {} };
 }
 
-const signed = (v: number): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`;
-const fmt = (v: number | undefined, digits = 1): string => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(digits));
+/** `pairs` alternating raw/ssekit measurements (raw first in even pairs, ssekit first in odd). */
+async function pairs(mode: string, args: object, count: number): Promise<{ raw: Figures; ssekit: Figures }[]> {
+  const out: { raw: Figures; ssekit: Figures }[] = [];
+  for (let i = 0; i < count; i++) {
+    const order: ClientName[] = i % 2 === 0 ? ['raw', 'ssekit'] : ['ssekit', 'raw'];
+    const figures: Partial<Record<ClientName, Figures>> = {};
+    for (const client of order) figures[client] = await measureOne(client, mode, args);
+    out.push({ raw: figures.raw ?? {}, ssekit: figures.ssekit ?? {} });
+  }
+  return out;
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor((sorted.length - 1) / 2)] as number);
+};
+const spread = (values: readonly number[], digits = 1): string => {
+  const finite = values.filter((v) => Number.isFinite(v));
+  return finite.length === 0 ? 'n/a' : `${Math.min(...finite).toFixed(digits)}–${Math.max(...finite).toFixed(digits)}`;
+};
+const fmt = (v: number | undefined, digits = 1): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
+
+/**
+ * The highest deliveries/s a client sustains with p99 < 50 ms and nothing lost: 500 streams,
+ * stepping the publish rate up until a step fails.
+ */
+async function highestRate(client: ClientName): Promise<{ rate: number; steps: Figures[] }> {
+  const perStreamRates = QUICK ? [20, 60] : [20, 40, 60, 80, 100, 140, 200];
+  let best = 0;
+  const steps: Figures[] = [];
+  for (const rate of perStreamRates) {
+    const figures = await measureOne(client, 'latency', { clients: 500, rate, events: rate * (QUICK ? 3 : 8), durationMs: (QUICK ? 3 : 8) * 1000 });
+    steps.push({ deliveriesPerSecond: 500 * rate, ...figures });
+    const isOk = figures['failed'] === undefined && (figures['lost'] ?? 1) === 0 && (figures['p99Ms'] ?? Number.POSITIVE_INFINITY) < 50 && (figures['open'] ?? 0) === 500;
+    if (!isOk) break;
+    best = 500 * rate;
+  }
+  return { rate: best, steps };
+}
+
+/** Whole-process wall time of a command, ms, median of `runs`. */
+function wallTimes(command: string, args: readonly string[], runs: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    spawnSync(command, args, { stdio: 'ignore' });
+    out.push(performance.now() - start);
+  }
+  return out;
+}
 
 async function main(): Promise<void> {
-  process.stderr.write(`bench:perf ${new Date().toISOString()} · node ${process.version} · ${cpus().length} cores · ${(totalmem() / 2 ** 30).toFixed(0)} GiB${QUICK ? ' · QUICK' : ''}\n`);
-  const capacity = await measure('capacity', { clients: STREAMS, durationMs: 3000 });
-  // Below saturation (server and client share 2 cores here): CPU per delivery tells what one
-  // process can record; the server, not the client, is what saturates first on this machine.
-  const throughput = await measure('throughput', { clients: QUICK ? 200 : 500, rate: QUICK ? 50 : 100, events: QUICK ? 250 : 1000, durationMs: QUICK ? 2500 : 10000 });
-  // Latency on a 2-core machine shared by server and client is noisy: take the median of five runs.
-  const latencyRuns: { raw: Record<string, number>; ssekit: Record<string, number> }[] = [];
-  for (let i = 0; i < (QUICK ? 1 : 5); i++) latencyRuns.push(await measure('latency', { clients: 500, rate: 20, events: QUICK ? 100 : 300, durationMs: QUICK ? 5000 : 15000 }));
-  const median = (side: 'raw' | 'ssekit'): Record<string, number> => {
-    const sorted = [...latencyRuns].sort((a, b) => (a[side]['p99Ms'] ?? 0) - (b[side]['p99Ms'] ?? 0));
-    return sorted[Math.floor(sorted.length / 2)]?.[side] ?? {};
-  };
-  const latency = { raw: median('raw'), ssekit: median('ssekit') };
-  const reconnect = await measure('reconnect', { clients: 1000, churn: 1, durationMs: QUICK ? 5000 : 10000 });
+  const started = new Date();
+  const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length} · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · node ${process.version} · load ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`;
+  process.stderr.write(`bench:perf ${started.toISOString()} · ${machine}${QUICK ? ' · QUICK' : ''}\n`);
 
+  const clients: ClientName[] = ['raw', 'ssekit', 'eventsource', 'undici-es'];
+  const capacity: Partial<Record<ClientName, Figures>> = {};
+  for (const client of clients) capacity[client] = await measureOne(client, 'capacity', { clients: STREAMS, durationMs: 3000 });
+
+  // Below saturation (server and client share the cores here): CPU per delivery at 50,000/s.
+  const throughput = await pairs('throughput', { clients: QUICK ? 200 : 500, rate: QUICK ? 50 : 100, events: QUICK ? 250 : 1000, durationMs: QUICK ? 2500 : 10000 }, QUICK ? 1 : 3);
+  // Latency at 10,000 deliveries/s, in alternating pairs.
+  const latency = await pairs('latency', { clients: 500, rate: 20, events: QUICK ? 100 : 300, durationMs: QUICK ? 5000 : 15000 }, PAIRS);
+  const highest: Partial<Record<ClientName, { rate: number; steps: Figures[] }>> = {};
+  for (const client of clients) highest[client] = await highestRate(client);
+  // Like for like: both paced at the same requested rate (1,000 streams, each once a second).
+  const reconnect = await pairs('reconnect', { clients: 1000, churn: 1, durationMs: QUICK ? 5000 : 10000 }, QUICK ? 1 : 3);
+  const nodeStart = wallTimes(process.execPath, ['-e', '0'], QUICK ? 3 : 11);
+  const ssekitStart = wallTimes(process.execPath, [BIN, '--version'], QUICK ? 3 : 11);
+
+  const p99Diff = latency.map((p) => (p.ssekit['p99Ms'] ?? Number.NaN) - (p.raw['p99Ms'] ?? Number.NaN));
+  const cpuRatio = throughput.map((p) => (p.ssekit['cpuUsPerDelivery'] ?? Number.NaN) / (p.raw['cpuUsPerDelivery'] ?? Number.NaN));
+  const heapKiB = (c: ClientName): string => fmt((capacity[c]?.['heapPerStreamBytes'] ?? Number.NaN) / 1024);
+  const row = (label: string, cells: readonly string[], goal = ''): string => `| ${label} | ${cells.join(' | ')} | ${goal} |`;
   const lines = [
     '',
-    '| measure | raw client | ssekit bench | goal |',
-    '|---|---|---|---|',
-    `| streams held in one process | ${capacity.raw['open']} | ${capacity.ssekit['open']} | 19,000 |`,
-    `| heap per open stream (after GC) | ${fmt((capacity.raw['heapPerStreamBytes'] ?? Number.NaN) / 1024)} KiB | ${fmt((capacity.ssekit['heapPerStreamBytes'] ?? Number.NaN) / 1024)} KiB | ≤ 16 KiB |`,
-    `| CPU per delivery at 50,000 deliveries/s (500 streams × 100 events/s) | ${fmt(throughput.raw['cpuUsPerDelivery'], 2)} µs | ${fmt(throughput.ssekit['cpuUsPerDelivery'], 2)} µs | |`,
-    `| deliveries per second one process can record (1 s ÷ CPU per delivery) | ${fmt(1e6 / (throughput.raw['cpuUsPerDelivery'] ?? Number.NaN), 0)} | ${fmt(1e6 / (throughput.ssekit['cpuUsPerDelivery'] ?? Number.NaN), 0)} (${fmt((100 * (throughput.raw['cpuUsPerDelivery'] ?? 0)) / (throughput.ssekit['cpuUsPerDelivery'] ?? 1), 0)} % of raw) | ≥ 80 % of raw |`,
-    `| deliveries recorded at that load | ${fmt(throughput.raw['deliveriesPerSecond'], 0)}/s | ${fmt(throughput.ssekit['deliveriesPerSecond'], 0)}/s (lost ${throughput.ssekit['lost']}) | |`,
-    `| delivery latency p50 / p99 at 10,000 deliveries/s (median of 5 runs) | ${fmt(latency.raw['p50Ms'], 2)} / ${fmt(latency.raw['p99Ms'], 2)} ms | ${fmt(latency.ssekit['p50Ms'], 2)} / ${fmt(latency.ssekit['p99Ms'], 2)} ms (${signed((latency.ssekit['p99Ms'] ?? 0) - (latency.raw['p99Ms'] ?? 0))} ms) | p99 ≤ raw + 1 ms |`,
-    `| reconnects per second (1000 streams, churn 1/s requested) | ${fmt(reconnect.raw['reconnectsPerSecond'], 0)} (unpaced) | ${fmt(reconnect.ssekit['reconnectsPerSecond'], 0)} (paced; sockets ${reconnect.ssekit['socketsAtStart']} → ${reconnect.ssekit['socketsAtEnd']}) | sockets back to start |`,
+    `bench:perf · ${started.toISOString().slice(0, 10)} · ${machine}`,
+    '',
+    '| measure | raw client | ssekit bench | npm eventsource 4 | undici EventSource | goal |',
+    '|---|---|---|---|---|---|',
+    row('streams held in one process', clients.map((c) => String(capacity[c]?.['open'] ?? 'n/a')), `${STREAMS}`),
+    row('heap per open stream (after GC)', clients.map((c) => `${heapKiB(c)} KiB`), 'ssekit ≤ 1.10 × raw'),
+    row('highest deliveries/s with p99 < 50 ms and none lost (500 streams)', clients.map((c) => String(highest[c]?.rate ?? 'n/a')), 'ssekit ≥ raw'),
+    row(`CPU per delivery at 50,000/s (µs, median of ${throughput.length} pairs, spread)`, [
+      `${fmt(median(throughput.map((p) => p.raw['cpuUsPerDelivery'] ?? Number.NaN)), 2)} (${spread(throughput.map((p) => p.raw['cpuUsPerDelivery'] ?? Number.NaN), 2)})`,
+      `${fmt(median(throughput.map((p) => p.ssekit['cpuUsPerDelivery'] ?? Number.NaN)), 2)} (${spread(throughput.map((p) => p.ssekit['cpuUsPerDelivery'] ?? Number.NaN), 2)}); ratio ${fmt(median(cpuRatio), 3)}`,
+      '',
+      '',
+    ], 'ssekit ≤ 1.05 × raw'),
+    row(`p99 at 10,000 deliveries/s (ms, median of ${latency.length} pairs, spread)`, [
+      `${fmt(median(latency.map((p) => p.raw['p99Ms'] ?? Number.NaN)))} (${spread(latency.map((p) => p.raw['p99Ms'] ?? Number.NaN))})`,
+      `${fmt(median(latency.map((p) => p.ssekit['p99Ms'] ?? Number.NaN)))} (${spread(latency.map((p) => p.ssekit['p99Ms'] ?? Number.NaN))}); pair difference median ${fmt(median(p99Diff), 2)} (${spread(p99Diff, 2)})`,
+      '',
+      '',
+    ], 'ssekit ≤ raw + 2 ms'),
+    row('lost at 10,000/s (all pairs)', [String(latency.reduce((n, p) => n + (p.raw['lost'] ?? 0), 0)), String(latency.reduce((n, p) => n + (p.ssekit['lost'] ?? 0), 0)), '', ''], '0'),
+    row('reconnects/s, both paced at 1,000/s requested (median)', [
+      fmt(median(reconnect.map((p) => p.raw['reconnectsPerSecond'] ?? Number.NaN)), 0),
+      `${fmt(median(reconnect.map((p) => p.ssekit['reconnectsPerSecond'] ?? Number.NaN)), 0)} (sockets ${reconnect[0]?.ssekit['socketsAtStart'] ?? '?'} → ${reconnect[0]?.ssekit['socketsAtEnd'] ?? '?'})`,
+      '',
+      '',
+    ], '≈ requested'),
+    row(`start: ssekit --version vs node -e 0 (ms, median of ${nodeStart.length})`, [`node ${fmt(median(nodeStart), 0)}`, `ssekit ${fmt(median(ssekitStart), 0)} (${fmt(median(ssekitStart) / median(nodeStart), 2)} ×)`, '', ''], '≤ 2 ×'),
     '',
   ];
   process.stdout.write(lines.join('\n'));
-  process.stdout.write(`${JSON.stringify({ capacity, throughput, latency, latencyRuns, reconnect })}\n`);
+  process.stdout.write(`${JSON.stringify({ startedAt: started.toISOString(), machine, capacity, throughput, latency, highest, reconnect, nodeStart, ssekitStart })}\n`);
 }
 
 void main();

@@ -75,6 +75,7 @@ async function main(): Promise<void> {
   }
   if (mode === 'reconnect') {
     out['reconnectsPerSecond'] = result.reconnects.total / (durationMs / 1000);
+    out['requestedPerSecond'] = (args.churn ?? 0) * args.clients;
     out['socketsAtStart'] = result.self.socketsAtStart;
     out['socketsAtEnd'] = result.self.socketsAtEnd;
     out['errors'] = result.errors.total;
