@@ -86,7 +86,10 @@ export class BenchClient {
   private readonly client: Client;
   private socket: Socket | undefined;
   private readonly parser: FrameParser;
+  /** Created at the first reconnect: most clients of a run never need one (heap per stream). */
   private policy: ReconnectPolicy | undefined;
+  /** `X-Reconnect-Delay` seen before any reconnect, handed to the policy when it is made. */
+  private headerDelayMs: number | undefined;
   private attempt: Attempt | undefined;
   private startedAt = 0;
   private openedAt = 0;
@@ -160,7 +163,10 @@ export class BenchClient {
     counters.opens += 1;
     this.setUp(true, now);
     const hintMs = reconnectDelayHeaderMs(headers);
-    if (hintMs !== undefined) this.ensurePolicy().setHeaderDelay(hintMs);
+    if (hintMs !== undefined) {
+      if (this.policy === undefined) this.headerDelayMs = hintMs;
+      else this.policy.setHeaderDelay(hintMs);
+    }
     this.policy?.onOpen();
     this.parser.reset();
     this.state = STATE_OPEN;
@@ -318,7 +324,10 @@ export class BenchClient {
   }
 
   private ensurePolicy(): ReconnectPolicy {
-    this.policy ??= createReconnectPolicy({ initialMs: this.shared.retryInitialMs, maxMs: this.shared.retryMaxMs });
+    if (this.policy === undefined) {
+      this.policy = createReconnectPolicy({ initialMs: this.shared.retryInitialMs, maxMs: this.shared.retryMaxMs });
+      if (this.headerDelayMs !== undefined) this.policy.setHeaderDelay(this.headerDelayMs);
+    }
     return this.policy;
   }
 
