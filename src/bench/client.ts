@@ -20,6 +20,8 @@ export type CloseMode = 'graceful' | 'abrupt';
 /** What every client of a fleet shares. */
 export interface FleetContext {
   readonly origin: string;
+  /** Source address of every socket (bench --workers: 127.0.0.2, 127.0.0.3, …); default the system's choice. */
+  readonly localAddress?: string | undefined;
   readonly connector: buildConnector.connector;
   readonly counters: FleetCounters;
   readonly maxEventBytes: number;
@@ -107,6 +109,8 @@ export class BenchClient {
     this.parser = createFrameParser(this, { maxEventBytes: shared.maxEventBytes });
     const connector = shared.connector;
     this.client = new Client(shared.origin, {
+      // Workers each use their own loopback source address: one address gets ~28,000 ports per destination.
+      ...(shared.localAddress === undefined ? {} : { localAddress: shared.localAddress }),
       bodyTimeout: 0,
       headersTimeout: shared.connectTimeoutMs,
       keepAliveTimeout: 1,

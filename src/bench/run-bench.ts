@@ -48,6 +48,8 @@ export interface BenchRunOptions {
   readonly readServerCount?: ReadServerCount | undefined;
   /** TLS trust for the fleet's sockets (the connect timeout is the plan's). */
   readonly http?: HttpSettings | undefined;
+  /** Source address of the fleet's sockets (bench --workers gives each worker its own). */
+  readonly localAddress?: string | undefined;
   /** The dispatcher behind the producer and the server-count reader: runBench closes it
    * before it counts its own sockets (an idle keep-alive socket is not a leak). */
   readonly dispatcher?: Dispatcher | undefined;
@@ -195,6 +197,7 @@ function createFleetFor(options: BenchRunOptions, population: Population, counte
     population,
     context: {
       origin: population.origin,
+      localAddress: options.localAddress,
       connector: createFleetConnector({ ...options.http, connectTimeoutMs: plan.connectTimeoutMs }),
       counters,
       maxEventBytes: plan.maxEventBytes,

@@ -14,7 +14,7 @@ import { redactText } from '../core/redact.js';
 import { decodeLatencyHistogram } from '../metrics/histogram.js';
 
 /** The plan, printed before the first client starts (as k6 prints its header): what will run, and for how long at most. */
-export function renderPlan(plan: BenchPlan, options: { readonly shard?: Shard | undefined; readonly startAtMs?: number | undefined; readonly runId?: string | undefined }): string {
+export function renderPlan(plan: BenchPlan, options: { readonly shard?: Shard | undefined; readonly startAtMs?: number | undefined; readonly runId?: string | undefined; readonly workers?: number | undefined }): string {
   const { shard } = options;
   const mine = shard === undefined ? plan.clients : Math.floor(plan.clients / shard.count) + (shard.index - 1 < plan.clients % shard.count ? 1 : 0);
   const churn = plan.churnRate > 0 ? `; churn ${(plan.churnRate * 100).toFixed(plan.churnRate < 0.01 ? 1 : 0)} %/s ${plan.churnMode}` : '';
@@ -24,7 +24,8 @@ export function renderPlan(plan: BenchPlan, options: { readonly shard?: Shard | 
   ];
   const p = plan.publish;
   if (p !== undefined) rows.push(['publish', `${p.producer} at ${p.rate}/s (${Math.floor((plan.durationMs / 1000) * p.rate)} events), lost after ${formatDuration(p.timeoutMs)}${p.ignoreEventTypes === undefined ? '' : `; ignoring ${p.ignoreEventTypes.join(', ')}`}`]);
-  if (shard !== undefined && options.startAtMs !== undefined) rows.push(['shared start', `${new Date(options.startAtMs).toISOString()}${options.runId === undefined ? '' : ` · run ${options.runId}`}`]);
+  if (options.workers !== undefined) rows.push(['workers', `${options.workers} processes on this machine, shards 1/${options.workers} … ${options.workers}/${options.workers}, each its own loopback source address`]);
+  if ((shard !== undefined || options.workers !== undefined) && options.startAtMs !== undefined) rows.push(['shared start', `${new Date(options.startAtMs).toISOString()}${options.runId === undefined ? '' : ` · run ${options.runId}`}`]);
   rows.push(['server figure', plan.serverStats === undefined ? 'none (no leak check: --server-stats, --server-metric)' : `${plan.serverStats.metric} at ${plan.serverStats.url}, ${formatDuration(plan.leakGraceMs)} grace after the run`]);
   rows.push(['thresholds', plan.thresholds.join(' · ')]);
   const boundMs = plan.rampUpMs + plan.connectTimeoutMs + plan.durationMs + (p?.timeoutMs ?? 0) + plan.leakGraceMs;

@@ -2,12 +2,14 @@
  * What `ssekit bench` does once its flags are parsed (loaded only then, so other commands and
  * `--help` start fast): flags + scenario → a validated plan → the engine → reporters → exit code.
  */
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { redactText, registerSecret } from '../../core/redact.js';
 import { createProducer } from '../../producers/producer.js';
 import type { BenchResult } from '../../metrics/bench-result.js';
+import type { BenchHooks } from '../../bench/run-bench.js';
 import type { Shard } from '../../bench/population.js';
 import { buildPlan, readScenarioFile, type BenchPlan, type PlanOverrides } from '../../bench/scenario.js';
 import type { ChurnMode } from '../../bench/churn-modes.js';
@@ -47,6 +49,9 @@ export interface BenchFlags extends AuthFlags, HttpFlags {
   readonly shard?: string;
   readonly runId?: string;
   readonly startAt?: string;
+  readonly workers?: string;
+  /** Internal: run as worker i of `bench --workers` (the plan comes over IPC). */
+  readonly worker?: string;
   readonly out?: string;
   readonly junit?: string;
   readonly summaryMd?: string;
@@ -68,48 +73,89 @@ interface PreparedBench {
   readonly isEmbedded: boolean;
   readonly shard: Shard | undefined;
   readonly startAtMs: number | undefined;
-  readonly http: Awaited<ReturnType<typeof resolveHttpFlags>>;
+  readonly http: ResolvedHttpFlags;
 }
+
+/** The HTTP flags, resolved (headers, TLS trust, connect timeout). */
+export type ResolvedHttpFlags = Awaited<ReturnType<typeof resolveHttpFlags>>;
 
 /** Runs `bench` with parsed flags; the exit code. */
 export async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliContext, sources: { isConnectTimeoutSet: boolean }): Promise<number> {
-  // Loaded when bench runs (ora, the fleet): other commands start faster.
-  const [{ runBench }, { createProgressReporter }] = await Promise.all([import('../../bench/run-bench.js'), import('../../reporters/progress.js')]);
+  if (flags.worker !== undefined) return (await import('./bench-workers.js')).runAsWorker(flags.worker, ctx);
   const prepared = await prepareBench(argument, flags, sources);
+  const workers = parseWorkers(flags.workers, prepared.shard);
   await checkOutputPaths([flags.out, flags.junit, flags.summaryMd]);
   const embedded = prepared.isEmbedded ? await startEmbeddedServer(ctx) : undefined;
-  const plan = embedded === undefined ? prepared.plan : buildPlan(prepared.raw, { ...prepared.overrides, target: embedded.url }, prepared.source);
-  if (embedded !== undefined) ctx.stderr.write(`embedded ssekit serve on ${embedded.url} (admin-orders)\n`);
-  ctx.stderr.write(renderPlan(plan, { shard: prepared.shard, startAtMs: prepared.startAtMs, runId: flags.runId }));
-  const progress = createProgressReporter(ctx.stderr, { isTTY: Boolean(ctx.stderr.isTTY) && ctx.useColor });
-  const settings = { ...prepared.http, connectTimeoutMs: plan.connectTimeoutMs };
-  let result: BenchResult;
   try {
-    const publisherCredentials = await credentialsFor(plan.publish?.auth ?? plan.auth, 0);
-    const { headers } = prepared.http;
-    result = await withStreamAgent(settings, async (dispatcher) =>
-      runBench(
-        {
-          plan,
-          shard: prepared.shard,
-          runId: flags.runId,
-          startAtMs: prepared.startAtMs,
-          createProducer: (url) => createProducer(url, { method: plan.publish?.method, headers, token: publisherCredentials.token, dispatcher, timeoutMs: 10_000 }),
-          readServerCount: await createServerCountReader(plan, dispatcher, headers),
-          headers,
-          http: settings,
-          dispatcher,
-          version: VERSION,
-        },
-        { signal: ctx.signal, onProgress: (p) => progress.onProgress(p), onNotice: (text) => progress.notice(`ssekit: ${redactText(text)}`) },
-      ),
-    );
+    const plan = embedded === undefined ? prepared.plan : buildPlan(prepared.raw, { ...prepared.overrides, target: embedded.url }, prepared.source);
+    if (embedded !== undefined) ctx.stderr.write(`embedded ssekit serve on ${embedded.url} (admin-orders)\n`);
+    const result =
+      workers === undefined
+        ? await runWithProgress(ctx, plan, { shard: prepared.shard, startAtMs: prepared.startAtMs, runId: flags.runId }, (hooks) =>
+            executeBench(plan, prepared.http, { shard: prepared.shard, runId: flags.runId, startAtMs: prepared.startAtMs }, hooks),
+          )
+        : await (await import('./bench-workers.js')).runWorkersFor(plan, prepared.http, { count: workers, runId: flags.runId }, ctx);
+    return await reportBench(result, flags, ctx);
   } finally {
-    progress.stop();
-    // The embedded server lives until the leak check is done (runBench has returned).
+    // The embedded server lives until the leak check is done (the run has returned).
     await embedded?.stop();
   }
-  return reportBench(result, flags, ctx);
+}
+
+/** Where a run of one process is: its shard, shared start and run id, and its source address. */
+export interface BenchPlacement {
+  readonly shard?: Shard | undefined;
+  readonly runId?: string | undefined;
+  readonly startAtMs?: number | undefined;
+  readonly localAddress?: string | undefined;
+}
+
+/** Prints the plan, shows live progress while `execute` runs, and stops the display whatever happens. */
+export async function runWithProgress(ctx: CliContext, plan: BenchPlan, placement: BenchPlacement & { readonly workers?: number }, execute: (hooks: BenchHooks) => Promise<BenchResult>): Promise<BenchResult> {
+  const { createProgressReporter } = await import('../../reporters/progress.js');
+  ctx.stderr.write(renderPlan(plan, placement));
+  const progress = createProgressReporter(ctx.stderr, { isTTY: Boolean(ctx.stderr.isTTY) && ctx.useColor });
+  try {
+    return await execute({ signal: ctx.signal, onProgress: (p) => progress.onProgress(p), onNotice: (text) => progress.notice(`ssekit: ${redactText(text)}`) });
+  } finally {
+    progress.stop();
+  }
+}
+
+/** One process's run of a plan: its agent, producer and server-count reader, then the engine. */
+export async function executeBench(plan: BenchPlan, http: ResolvedHttpFlags, placement: BenchPlacement, hooks: BenchHooks): Promise<BenchResult> {
+  const { runBench } = await import('../../bench/run-bench.js');
+  const settings = { ...http, connectTimeoutMs: plan.connectTimeoutMs };
+  const publisherCredentials = await credentialsFor(plan.publish?.auth ?? plan.auth, 0);
+  const { headers } = http;
+  return withStreamAgent(settings, async (dispatcher) =>
+    runBench(
+      {
+        plan,
+        shard: placement.shard,
+        runId: placement.runId,
+        startAtMs: placement.startAtMs,
+        localAddress: placement.localAddress,
+        createProducer: (url) => createProducer(url, { method: plan.publish?.method, headers, token: publisherCredentials.token, dispatcher, timeoutMs: 10_000 }),
+        readServerCount: await createServerCountReader(plan, dispatcher, headers),
+        headers,
+        http: settings,
+        dispatcher,
+        version: VERSION,
+      },
+      hooks,
+    ),
+  );
+}
+
+/** `--workers N|auto` (auto: one per core); undefined without the flag. */
+function parseWorkers(text: string | undefined, shard: Shard | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (shard !== undefined) throw new UsageError('--workers runs the shards itself: give either --workers or --shard');
+  if (text === 'auto') return availableParallelism();
+  const count = parseCount(text, '--workers');
+  if (count > 64) throw new UsageError(`--workers: ${count} is more processes than this machine should run (at most 64)`);
+  return count;
 }
 
 /** Reads the scenario (or the stream URL) and the flags into a validated plan: every problem at once, before anything starts. */

@@ -34,6 +34,8 @@ export function registerBenchCommand(program: Command, run: RunCommand): void {
     .option('--threshold <expr>', "pass/fail rule, repeatable: 'p99<500ms', 'p(95)<1s', 'loss==0', 'leaks==0', 'errors<1%', 'connect.p95<1s', 'open>=95%'", collect)
     .option('--heartbeat-timeout <duration>', 'a stream with no byte for this long is stalled and reconnects (default off)')
     .option('--leak-grace <duration>', 'after closing every stream, wait this long for the server count to settle (default 5s)')
+    .option('--workers <n|auto>', 'run N shard processes on this machine, each with its own file limit and loopback source address, and merge them (auto: one per core)')
+    .addOption(new Option('--worker <index>', 'internal: run as a worker of bench --workers').hideHelp())
     .option('--shard <i/N>', 'run the i-th of N deterministic slices of the clients and the publish schedule (needs --start-at)')
     .option('--run-id <id>', 'correlation id shared by the shards of one run (default: derived from the scenario, target excluded)')
     .option('--start-at <time>', 'shards: wall-clock start of the shared publish schedule, the same for every shard (ISO time or ms since epoch)')
