@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
 import { parseDuration } from '../core/duration.js';
 import { parseThreshold, withGuardThresholds } from '../metrics/thresholds.js';
 import { STATS_FORMATS, type StatsFormat } from '../server-stats/types.js';
@@ -98,6 +99,8 @@ export interface PlanOverrides {
   readonly serverStatsAuth?: AuthPlan | undefined;
   readonly serverStatsHeaders?: Readonly<Record<string, string>> | undefined;
   readonly ignoreEventTypes?: readonly string[] | undefined;
+  /** Looks up an environment variable (`tokenEnv`, `jwtSecretEnv`); the CLI passes its environment. */
+  readonly env?: ((name: string) => string | undefined) | undefined;
   readonly thresholds?: readonly string[] | undefined;
   readonly auth?: AuthPlan | undefined;
   readonly heartbeatTimeoutMs?: number | undefined;
@@ -133,7 +136,7 @@ const TOP_LEVEL = new Set(['name', 'description', 'target', 'streams', 'auth', '
  * problem. `source` names the file in messages.
  */
 export function buildPlan(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, source: string): BenchPlan {
-  const fields = createFieldReader(source, sectionsFromFlags(source, overrides));
+  const fields = createFieldReader(source, sectionsFromFlags(source, overrides), overrides.env ?? (() => undefined));
   for (const key of Object.keys(raw)) if (!TOP_LEVEL.has(key)) fields.problem(key, `is not a scenario field (known: ${[...TOP_LEVEL].join(', ')})`);
   const target = readTarget(raw, overrides, fields);
   const streams = readStreams(raw, overrides, fields);
@@ -178,6 +181,8 @@ interface FieldReader {
   mapping(value: unknown, field: string): Record<string, unknown> | undefined;
   stringList(value: unknown, field: string): string[] | undefined;
   auth(value: unknown, field: string): AuthPlan | undefined;
+  /** A secret named by an environment variable (`tokenEnv: SSEKIT_TOKEN`): scenario files need not hold secrets. */
+  fromEnv(value: unknown, field: string): string | undefined;
   hasProblems(): boolean;
   throwIfAny(): void;
 }
@@ -206,7 +211,7 @@ function sectionsFromFlags(source: string, overrides: PlanOverrides): ReadonlySe
   return new Set([...(overrides.producer === undefined && overrides.ignoreEventTypes === undefined ? [] : ['publish']), ...(overrides.serverStatsUrl === undefined ? [] : ['serverStats'])]);
 }
 
-function createFieldReader(source: string, flagSections: ReadonlySet<string>): FieldReader {
+function createFieldReader(source: string, flagSections: ReadonlySet<string>, env: (name: string) => string | undefined): FieldReader {
   const problems: string[] = [];
   const reader: FieldReader = {
     problem(field, what) {
@@ -267,10 +272,18 @@ function createFieldReader(source: string, flagSections: ReadonlySet<string>): F
       if (m === undefined) return undefined;
       for (const key of Object.keys(m)) if (!AUTH_FIELDS.includes(key)) reader.problem(`${field}.${key}`, `is not an auth field (${AUTH_FIELDS.join(', ')})`);
       const claims = reader.mapping(m['claims'], `${field}.claims`);
-      const token = reader.str(m['token'], `${field}.token`);
-      const jwtSecret = reader.str(m['jwtSecret'], `${field}.jwtSecret`);
+      const token = reader.str(m['token'], `${field}.token`) ?? reader.fromEnv(m['tokenEnv'], `${field}.tokenEnv`);
+      const jwtSecret = reader.str(m['jwtSecret'], `${field}.jwtSecret`) ?? reader.fromEnv(m['jwtSecretEnv'], `${field}.jwtSecretEnv`);
       if (token !== undefined && (jwtSecret !== undefined || claims !== undefined)) reader.problem(field, 'gives both a token and JWT claims: pick one');
       return { token, jwtSecret, claims, ttlMs: m['ttl'] === undefined ? undefined : reader.duration(m['ttl'], `${field}.ttl`, 3_600_000), queryName: reader.str(m['query'], `${field}.query`) };
+    },
+    fromEnv(value, field) {
+      const name = reader.str(value, field);
+      if (name === undefined) return undefined;
+      const secret = env(name);
+      if (secret === undefined || secret === '') reader.problem(field, `names ${name}, which is not set in the environment`);
+      registerSecret(secret);
+      return secret === '' ? undefined : secret;
     },
     hasProblems: () => problems.length > 0,
     throwIfAny() {
@@ -281,7 +294,7 @@ function createFieldReader(source: string, flagSections: ReadonlySet<string>): F
   return reader;
 }
 
-const AUTH_FIELDS = ['token', 'jwtSecret', 'claims', 'ttl', 'query'];
+const AUTH_FIELDS = ['token', 'tokenEnv', 'jwtSecret', 'jwtSecretEnv', 'claims', 'ttl', 'query'];
 
 function readTarget(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, fields: FieldReader): string {
   const target = overrides.target ?? fields.str(raw['target'], 'target', true) ?? '';

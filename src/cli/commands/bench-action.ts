@@ -82,7 +82,7 @@ export type ResolvedHttpFlags = Awaited<ReturnType<typeof resolveHttpFlags>>;
 /** Runs `bench` with parsed flags; the exit code. */
 export async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliContext, sources: { isConnectTimeoutSet: boolean }): Promise<number> {
   if (flags.worker !== undefined) return (await import('./bench-workers.js')).runAsWorker(flags.worker, ctx);
-  const prepared = await prepareBench(argument, flags, sources);
+  const prepared = await prepareBench(argument, flags, sources, ctx.env);
   const workers = parseWorkers(flags.workers, prepared.shard);
   await checkOutputPaths([flags.out, flags.junit, flags.summaryMd]);
   const embedded = prepared.isEmbedded ? await startEmbeddedServer(ctx) : undefined;
@@ -159,7 +159,7 @@ function parseWorkers(text: string | undefined, shard: Shard | undefined): numbe
 }
 
 /** Reads the scenario (or the stream URL) and the flags into a validated plan: every problem at once, before anything starts. */
-async function prepareBench(argument: string | undefined, flags: BenchFlags, sources: { isConnectTimeoutSet: boolean }): Promise<PreparedBench> {
+async function prepareBench(argument: string | undefined, flags: BenchFlags, sources: { isConnectTimeoutSet: boolean }, env: CliContext['env']): Promise<PreparedBench> {
   const http = await resolveHttpFlags(flags);
   const isEmbedded = argument === undefined && flags.target === undefined;
   let raw: Record<string, unknown>;
@@ -175,7 +175,7 @@ async function prepareBench(argument: string | undefined, flags: BenchFlags, sou
     ({ raw } = await readScenarioFile(path));
     source = path.split('/').pop() ?? path;
   }
-  const overrides = await overridesFrom(flags, { target, isEmbedded, connectTimeoutMs: sources.isConnectTimeoutSet ? http.connectTimeoutMs : undefined });
+  const overrides = { ...(await overridesFrom(flags, { target, isEmbedded, connectTimeoutMs: sources.isConnectTimeoutSet ? http.connectTimeoutMs : undefined })), env: (name: string) => env[name] };
   const plan = buildPlan(raw, { ...overrides, ...(isEmbedded ? { target: 'http://127.0.0.1:1' } : {}) }, source);
   const shard = parseShard(flags.shard);
   const startAtMs = parseStartAt(flags.startAt);
