@@ -257,13 +257,26 @@ describe('listen several streams', () => {
     for (const line of connected) expect(line).toMatch(/^\[[^\]]+\] connected 200/);
   });
 
-  it('exits with the failing stream code and names it', async () => {
-    const good = await startSseServer({ body: 'data: ok\n\n' });
+  it('a refused stream ends only itself: the others go on, its error prints once, the exit code is the worst', async () => {
+    const good = await startSseServer({ body: ['data: ok\n\n', { pauseMs: 300 }, 'data: later\n\n'] });
+    const bad = await startSseServer(jsonResponse(409, { code: 'stream_limit' }));
+    const broken = await startSseServer({ headers: { 'content-type': 'text/html' }, body: '<html>' });
+    const result = await runCli(['listen', `${good.origin}/ok`, `${bad.origin}/denied`, `${broken.origin}/html`, '--json', '--no-reconnect']);
+    expect(result.exitCode, result.stderr).toBe(5);
+    expect(jsonLines(result.stdout).map((e) => e['data'])).toEqual(['ok', 'later']);
+    expect(result.stderr.match(/stream_limit/g), result.stderr).toHaveLength(1);
+    expect(result.stderr).toMatch(/^\[denied\] failed: server answered 409 Conflict \("stream_limit"\)/m);
+    expect(result.stderr).toMatch(/^\[html\] failed: expected Content-Type text\/event-stream/m);
+    expect(result.stderr).toMatch(/^ssekit: 2 of 3 streams failed/m);
+  });
+
+  it('--fail-fast stops every stream at the first failure', async () => {
+    const good = await startSseServer({ body: 'data: ok\n\n', then: 'hold' });
     const bad = await startSseServer({ status: 401, headers: { 'content-type': 'text/plain' } });
-    const result = await runCli(['listen', `${good.origin}/ok`, `${bad.origin}/denied`, '--json', '--no-reconnect']);
-    expect(result.exitCode).toBe(4);
-    expect(jsonLines(result.stdout).map((e) => e['data'])).toEqual(['ok']);
-    expect(result.stderr).toMatch(/^ssekit: .*401/m);
+    const result = await runCli(['listen', `${good.origin}/ok`, `${bad.origin}/denied`, '--json', '--fail-fast']);
+    expect(result.exitCode, result.stderr).toBe(4);
+    expect(result.stderr).toMatch(/^ssekit: 1 of 2 streams failed \(--fail-fast stopped the others\)/m);
+    await good.waitForIdle(5_000);
   });
 });
 

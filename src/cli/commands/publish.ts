@@ -89,7 +89,7 @@ Examples:
 }
 
 async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext): Promise<number> {
-  const http = await resolveHttpFlags(flags);
+  const http = await resolveHttpFlags(flags, ctx.env);
   const token = await resolveToken(flags);
   if (flags.watch === undefined || flags.watch.length === 0) throw new UsageError('publish needs at least one --watch <stream-url> to measure delivery');
   const watch = flags.watch.map((text) => ({ url: parseHttpUrl(text, '--watch'), display: redactUrl(text), token }));
