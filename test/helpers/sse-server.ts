@@ -380,3 +380,37 @@ export function readRequestBody(req: IncomingMessage): Promise<string> {
     req.on('error', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
 }
+
+/** A test CA and a server certificate it signed (PEM), made with openssl in a temporary folder. */
+export interface TestCertificates {
+  readonly caPem: string;
+  /** The CA certificate's path, for `--cacert`. */
+  readonly caFile: string;
+  readonly key: string;
+  readonly cert: string;
+}
+
+/**
+ * Generates a CA and a server certificate for `127.0.0.1` and the given DNS names; undefined
+ * when openssl is missing (callers skip with a reason). The folder is removed at exit.
+ */
+export async function makeTestCertificates(dnsNames: readonly string[] = []): Promise<TestCertificates | undefined> {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'ssekit-ca-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const at = (name: string): string => join(dir, name);
+  const run = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
+  const san = ['IP:127.0.0.1', ...dnsNames.map((n) => `DNS:${n}`)].join(',');
+  try {
+    run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', at('ca.key'), '-out', at('ca.pem'), '-days', '2', '-subj', '/CN=ssekit test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+    run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', '/CN=127.0.0.1']);
+    writeFileSync(at('ext.cnf'), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
+    run(['x509', '-req', '-in', at('server.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key'), '-CAcreateserial', '-out', at('server.pem'), '-days', '2', '-extfile', at('ext.cnf')]);
+  } catch {
+    return undefined;
+  }
+  return { caPem: readFileSync(at('ca.pem'), 'utf8'), caFile: at('ca.pem'), key: readFileSync(at('server.key'), 'utf8'), cert: readFileSync(at('server.pem'), 'utf8') };
+}
