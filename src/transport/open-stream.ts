@@ -280,7 +280,9 @@ export function connectErrorFor(error: unknown, url: URL, token?: TokenPlacement
   // An unknown error's message may quote what the server sent (an invalid header): escape it.
   const text = (code !== undefined ? NET_TEXT[code] : undefined) ?? escapeControl(error instanceof Error ? error.message : String(error), false);
   const isKnown = code !== undefined && RETRYABLE_NET_CODES.has(code);
-  return new ConnectError(`cannot connect: ${text}: ${where}`, { code: isKnown ? 'SSEKIT_CONNECT' : 'SSEKIT_CONNECT_OTHER', cause: error });
+  // undici's ProxyAgent: "Proxy response (403) !== 200 when HTTP Tunneling".
+  const hint = /\bproxy\b/i.test(text) ? 'the proxy refused the tunnel: check HTTPS_PROXY / HTTP_PROXY, or add the host to NO_PROXY' : undefined;
+  return new ConnectError(`cannot connect: ${text}: ${where}`, { code: isKnown ? 'SSEKIT_CONNECT' : 'SSEKIT_CONNECT_OTHER', cause: error, hint });
 }
 
 function errorCode(error: unknown): string | undefined {
