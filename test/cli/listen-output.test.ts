@@ -55,11 +55,15 @@ describe('listen --json records', () => {
     ]);
   });
 
-  it('prints heartbeat events (they are dispatched events) but never comments', async () => {
-    const server = await startSseServer({ body: ': ping\n\n:keepalive\nevent: heartbeat\ndata:\n\nevent: ping\ndata: {"timestamp":1}\n\n' });
-    const result = await runCli(['listen', server.url, '--json', '--no-reconnect']);
+  it('prints heartbeat events (they are dispatched events), and comments only with --heartbeats, in order', async () => {
+    const body = ': ping\n\n:keepalive\nevent: heartbeat\ndata:\n\nevent: ping\ndata: {"timestamp":1}\n\n';
+    const result = await runCli(['listen', (await startSseServer({ body })).url, '--json', '--no-reconnect']);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(jsonLines(result.stdout).map((e) => e['event'])).toEqual(['heartbeat', 'ping']);
+    const withComments = await runCli(['listen', (await startSseServer({ body })).url, '--json', '--no-reconnect', '--heartbeats']);
+    const lines = jsonLines(withComments.stdout);
+    expect(lines.map((e) => e['comment'] ?? e['event'])).toEqual(['ping', 'keepalive', 'heartbeat', 'ping']);
+    expect(Object.keys(lines[0] ?? {}).sort()).toEqual(['comment', 'stream', 'time']);
   });
 
   it('writes status lines to stderr, never to stdout', async () => {
@@ -134,6 +138,15 @@ describe('listen limits', () => {
       ['message', 'a'],
       ['done', 'd'],
     ]);
+  });
+
+  it('--until and --max-events count only events that pass the filters (issue 13: --until stopped on an event --grep hid)', async () => {
+    const body = 'event: order.created\ndata: store-9\n\nevent: order.created\ndata: store-1 first\n\ndata: store-1 second\n\nevent: order.created\ndata: store-1 third\n\n';
+    const until = await runCli(['listen', (await startSseServer({ body, then: 'hold' })).url, '--json', '--grep', 'store-1', '--until', 'order.created']);
+    expect(until.exitCode, until.stderr).toBe(0);
+    expect(jsonLines(until.stdout).map((e) => e['data'])).toEqual(['store-1 first']);
+    const counted = await runCli(['listen', (await startSseServer({ body, then: 'hold' })).url, '--json', '--event', 'order.*', '--max-events', '2']);
+    expect(jsonLines(counted.stdout).map((e) => e['data'])).toEqual(['store-9', 'store-1 first']);
   });
 
   it('closes the connection when a limit ends the run', async () => {
