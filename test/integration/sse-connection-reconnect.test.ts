@@ -59,6 +59,13 @@ describe('runSseConnection: Last-Event-ID', () => {
     expect(seen.end.lastEventId).toBe('b');
   });
 
+  it('sends the id of an id-only block (no data) and --last-event-id on the first request', async () => {
+    const server = await startSseServer([{ body: 'retry: 1\ndata: a\n\nid: 9\n\n' }, { body: 'data: b\n\n', then: 'hold' }]);
+    const seen = await connect(server, { lastEventId: 'resume-42' }, (s) => s.events.length === 2);
+    expect(server.requests.map((r) => r.headers['last-event-id'])).toEqual(['resume-42', '9']);
+    expect(seen.events.map((e) => e.id)).toEqual(['resume-42', '9']);
+  });
+
   it('sends a non-Latin-1 id as its UTF-8 bytes (issue 13: €-日本-é killed every reconnect)', async () => {
     const id = '€-日本-é';
     const server = await startSseServer([{ body: `retry: 1\nid: ${id}\ndata: a\n\n` }, { body: 'data: b\n\n', then: 'hold' }]);
@@ -109,6 +116,21 @@ describe('runSseConnection: reconnect reasons and delays', () => {
     expect(seen.reconnects().map((r) => r.reason)).toEqual(['ended', 'network', 'status', 'stalled']);
     expect(seen.statuses.some((s) => s.kind === 'stalled')).toBe(true);
     expect(seen.events.map((e) => e.data)).toEqual(['a', 'b']);
+  });
+
+  it('backs off exponentially up to retryMaxMs, starting over after a successful open; only consecutive failures count', async () => {
+    const unavailable = { status: 503, headers: { 'content-type': 'text/plain' }, body: 'busy' } as const;
+    const server = await startSseServer([unavailable, unavailable, unavailable, unavailable, { body: 'data: a\n\n' }, unavailable, { body: 'data: b\n\n', then: 'hold' }]);
+    const seen = await connect(server, { retryInitialMs: 20, retryMaxMs: 100, maxRetries: 4, random: () => 1 }, (s) => s.events.length === 2);
+    expect(seen.reconnects().map((r) => [r.reason, r.delayMs, r.attempt])).toEqual([
+      ['status', 20, 2],
+      ['status', 40, 3],
+      ['status', 80, 4],
+      ['status', 100, 5],
+      ['ended', 20, 1],
+      ['status', 40, 2],
+    ]);
+    expect(seen.end.reason).toBe('aborted');
   });
 
   it('counts consecutive failures against maxRetries and gives up with exit 3', async () => {
