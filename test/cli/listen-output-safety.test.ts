@@ -92,7 +92,7 @@ describe('listen escapes what the server sent', () => {
     const body = await startSseServer({ status: 422, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ detail: [{ msg: 'bad \u001b]52;c;AAAA\u0007 prompt\u009b' }] }) });
     const refused = await runCli(['listen', body.url, '--json']);
     expect(refused.exitCode).toBe(4);
-    expect(refused.stderr).toMatch(/^ssekit: server answered 422 \("bad \\u001b\]52;c;AAAA\\u0007 prompt\\u009b"\)/m);
+    expect(refused.stderr).toMatch(/^ssekit: server answered 422 Unprocessable Content \("bad \\u001b\]52;c;AAAA\\u0007 prompt\\u009b"\)/m);
     expect(refused.stderr.replace(/\n/g, '')).not.toMatch(RAW_CONTROL);
   });
 });
