@@ -8,14 +8,11 @@
  * stream, then the result as a pure function of the state.
  */
 import { setMaxListeners } from 'node:events';
-import type { Dispatcher } from 'undici';
 import type { SsekitError } from '../core/errors.js';
 import { createEventFilter, type EventFilter } from '../stream/filter.js';
 import { normalizeType, tryParseJson } from '../stream/normalize.js';
 import type { TokenPlacement } from '../transport/auth.js';
-import type { FlowGate } from '../transport/flow-gate.js';
-import type { RestartSignal } from '../transport/restart-trigger.js';
-import { runSseConnection, type SseConnectionHandlers, type StreamStatus } from '../transport/sse-connection.js';
+import { runSseConnection, type SseConnectionHandlers, type SseConnectionOptions, type StreamStatus } from '../transport/sse-connection.js';
 
 /** One stream to tail. */
 export interface ListenStream {
@@ -27,23 +24,15 @@ export interface ListenStream {
   readonly token?: TokenPlacement | undefined;
 }
 
+/** What every stream's connection shares, as `runSseConnection` takes it (method, body, flow, restart, ...). */
+type SharedConnectionOptions = Pick<SseConnectionOptions, 'method' | 'body' | 'contentType' | 'lastEventId' | 'heartbeatTimeoutMs' | 'flow' | 'restart' | 'random' | 'dispatcher'>;
+
+/** The connection settings listen always gives (the CLI has a default for each). */
+type GivenConnectionOptions = { readonly [K in 'headers' | 'maxEventBytes' | 'reconnect' | 'maxRetries' | 'retryInitialMs' | 'retryMaxMs']-?: NonNullable<SseConnectionOptions[K]> };
+
 /** Options for `runListen`, built once by the CLI. */
-export interface ListenOptions {
+export interface ListenOptions extends SharedConnectionOptions, GivenConnectionOptions {
   readonly streams: readonly ListenStream[];
-  readonly headers: Readonly<Record<string, string>>;
-  /** Request method (default GET), e.g. POST for LLM-style streams. */
-  readonly method?: string | undefined;
-  /** Request body, resent on every reconnect. */
-  readonly body?: string | Uint8Array | undefined;
-  /** `Content-Type` of the body, unless a header gives one. */
-  readonly contentType?: string | undefined;
-  readonly lastEventId?: string | undefined;
-  readonly maxEventBytes: number;
-  readonly reconnect: boolean;
-  readonly maxRetries: number;
-  readonly retryInitialMs: number;
-  readonly retryMaxMs: number;
-  readonly heartbeatTimeoutMs?: number | undefined;
   readonly eventGlobs: readonly string[];
   readonly grep?: string | undefined;
   /** Stop after this many shown events (events that passed the filters). */
@@ -56,13 +45,6 @@ export interface ListenOptions {
   readonly isHeartbeatHidden: boolean;
   /** The first stream that fails for good stops every stream (`--fail-fast`; default: it ends only itself). */
   readonly isFailFast?: boolean | undefined;
-  /** The sink's backpressure: a closed gate pauses every stream's body. */
-  readonly flow?: FlowGate | undefined;
-  /** Each restart drops every stream and reconnects it at once with its last event ID (SIGHUP). */
-  readonly restart?: RestartSignal | undefined;
-  readonly dispatcher: Dispatcher;
-  /** Random source for reconnect jitter (tests). */
-  readonly random?: (() => number) | undefined;
 }
 
 /** One event as a sink sees it. */
@@ -158,26 +140,10 @@ async function tailStream(run: ListenRun, stream: ListenStream): Promise<void> {
     onStatus: (status) => sink.onStatus(stream, status),
     ...(sink.onChunk === undefined ? {} : { onChunk: (chunk: Buffer) => sink.onChunk?.(stream, chunk) }),
   };
+  // Everything but listen's own fields is the connection's (SharedConnectionOptions, headers, limits).
+  const { streams: _streams, eventGlobs: _globs, grep: _grep, maxEvents: _maxEvents, maxTimeMs: _maxTimeMs, untilType: _until, isHeartbeatHidden: _hidden, isFailFast: _failFast, ...connection } = options;
   const end = await runSseConnection(
-    {
-      url: stream.url,
-      headers: options.headers,
-      token: stream.token,
-      method: options.method,
-      body: options.body,
-      contentType: options.contentType,
-      lastEventId: options.lastEventId,
-      maxEventBytes: options.maxEventBytes,
-      reconnect: options.reconnect,
-      maxRetries: options.maxRetries,
-      retryInitialMs: options.retryInitialMs,
-      retryMaxMs: options.retryMaxMs,
-      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
-      dispatcher: options.dispatcher,
-      flow: options.flow,
-      restart: options.restart,
-      random: options.random,
-    },
+    { ...connection, url: stream.url, token: stream.token },
     handlers,
     run.stop.signal,
   );
