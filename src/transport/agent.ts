@@ -68,7 +68,7 @@ export function createStreamAgent(options: StreamAgentOptions = {}): Dispatcher 
     connect,
   };
   if (!hasProxy(options.proxy)) return new Agent(agentOptions);
-  // Empty strings, not undefined: undefined would make undici read process.env itself.
+  // Empty strings, not undefined: undefined would make undici read the environment itself.
   return new EnvHttpProxyAgent({
     ...agentOptions,
     httpProxy: options.proxy.httpProxy ?? '',
