@@ -5,11 +5,12 @@
  * liveness is the stall watchdog's job) and TLS is always verified unless `--insecure` was asked
  * for. Over TLS, HTTP/2 is offered by ALPN (the server picks; `http1.1` offers only 1.1); over
  * cleartext `h2-prior-knowledge` speaks h2c without an upgrade, as curl's flag of that name.
- * Proxies: see `proxy.ts`.
+ * Proxies: see `proxy.ts` (the Agent) and `proxy-tunnel.ts` (the fleet's connector).
  */
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import { Agent, buildConnector, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { hasProxy, noProxyWithLoopback, type ProxySettings } from './proxy.js';
+import { createTunnelConnector } from './proxy-tunnel.js';
 
 /** Which HTTP versions to speak: `negotiate` (ALPN h2 or 1.1 over TLS, 1.1 in cleartext), `http1.1`, or `h2-prior-knowledge` (h2c in cleartext, ALPN over TLS). */
 export const HTTP_VERSIONS = ['negotiate', 'http1.1', 'h2-prior-knowledge'] as const;
@@ -81,11 +82,14 @@ export function createStreamAgent(options: StreamAgentOptions = {}): Dispatcher 
 
 /**
  * The socket connector of bench's clients (one socket per client): the same TLS trust, connect
- * timeout and HTTP version as the Agent. With ALPN h2 or h2c the undici `Client` speaks HTTP/2
- * on the socket it gets (it looks at `socket.alpnProtocol`). Proxies are not applied here.
+ * timeout, HTTP version and proxies as the Agent. With ALPN h2 or h2c the undici `Client` speaks
+ * HTTP/2 on the socket it gets (it looks at `socket.alpnProtocol`); an origin `proxyFor` sends to
+ * a proxy is reached through a CONNECT tunnel (proxy-tunnel.ts).
  */
 export function createFleetConnector(settings: HttpSettings): buildConnector.connector {
-  return buildConnector(connectOptions(settings));
+  const options = connectOptions(settings);
+  const direct = buildConnector(options);
+  return hasProxy(settings.proxy) ? createTunnelConnector(direct, settings.proxy, { timeoutMs: options.timeout, useH2c: options.useH2c }) : direct;
 }
 
 /** Runs `use` with a command's dispatcher and destroys it afterwards, whatever happens. */

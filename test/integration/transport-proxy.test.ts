@@ -6,7 +6,8 @@
  * never proxied; a proxy that refuses the tunnel is an unreachable target (exit 3).
  */
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { createStreamAgent, type HttpSettings } from '../../src/transport/agent.js';
+import { Client } from 'undici';
+import { createFleetConnector, createStreamAgent, type HttpSettings } from '../../src/transport/agent.js';
 import { runSseConnection } from '../../src/transport/sse-connection.js';
 import { runCli } from '../helpers/run-cli.js';
 import { makeTestCertificates, startConnectProxy, startSseServer, type SseServer, type TestCertificates } from '../helpers/sse-server.js';
@@ -93,5 +94,30 @@ describe('proxies from the environment', () => {
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/^ssekit: HTTPS_PROXY: .* is not an http:\/\/ or https:\/\/ proxy URL/m);
     expect(bad.stderr).not.toContain('pw@');
+  });
+
+  it("bench's fleet connector tunnels too: a per-client undici Client reaches http and https targets through the proxy", async ({ skip }) => {
+    if (certs === undefined) return skip('openssl not available to make a test CA');
+    const read = async (origin: string, settings: HttpSettings): Promise<string> => {
+      const client = new Client(origin, { connect: createFleetConnector(settings), bodyTimeout: 0 });
+      try {
+        const response = await client.request({ path: '/events', method: 'GET' });
+        for await (const chunk of response.body) return (chunk as Buffer).toString();
+        return '';
+      } finally {
+        // Destroyed at once: a Client whose body was cut short may connect again by itself.
+        await client.destroy();
+      }
+    };
+    const plain = await startSseServer({ body: 'data: fleet\n\n', then: 'hold' });
+    const plainProxy = await proxyTo(plain);
+    expect(await read(`http://${FAKE_HOST}:${plain.port}`, { proxy: { httpProxy: plainProxy.url } })).toBe('data: fleet\n\n');
+    const secure = await startSseServer({ body: 'data: fleet tls\n\n', then: 'hold' }, { tls: { key: certs.key, cert: certs.cert } });
+    const secureProxy = await proxyTo(secure);
+    expect(await read(`https://${FAKE_HOST}:${secure.port}`, { extraCaPem: [certs.caPem], proxy: { httpsProxy: secureProxy.url } })).toBe('data: fleet tls\n\n');
+    expect([plainProxy.tunnels.length, secureProxy.tunnels.length]).toEqual([1, 1]);
+    // NO_PROXY and loopback: straight to the server.
+    expect(await read(plain.origin, { proxy: { httpProxy: plainProxy.url } })).toBe('data: fleet\n\n');
+    expect(plainProxy.tunnels).toHaveLength(1);
   });
 });
