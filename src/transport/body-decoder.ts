@@ -52,6 +52,15 @@ export interface BodyDecoder {
 }
 
 /**
+ * The default `maxBytes` for a stream whose events are capped at `maxEventBytes`: a network
+ * chunk is at most 64 KiB, so even a thousand-to-one ratio of honest, repetitive JSON stays under
+ * 64 MiB; more from one chunk is a bomb. listen, publish and bench use the same figure.
+ */
+export function decompressionCapFor(maxEventBytes: number): number {
+  return Math.max(64 * maxEventBytes, 64 * 1024 * 1024);
+}
+
+/**
  * The coding named by a `Content-Encoding` value: `identity` when absent. Throws a
  * `ProtocolError` for a coding ssekit did not offer (the server broke the negotiation) or a
  * list of several codings.

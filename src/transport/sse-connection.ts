@@ -15,7 +15,7 @@ import { redactUrl } from '../core/redact.js';
 import { sleep } from '../core/sleep.js';
 import { createFrameParser, type FrameParser } from '../stream/parse-frames.js';
 import type { TokenPlacement } from './auth.js';
-import type { ContentCoding } from './body-decoder.js';
+import { decompressionCapFor, type ContentCoding } from './body-decoder.js';
 import type { FlowGate } from './flow-gate.js';
 import { describeStatus, isRetryable, NoContentError, openStream, reconnectDelayHeaderMs } from './open-stream.js';
 import { pumpBody, type PumpOutcome } from './pump-body.js';
@@ -202,8 +202,7 @@ function pumpOpened(run: ConnectionRun, body: Dispatcher.ResponseData['body'], c
   return pumpBody({
     body,
     coding,
-    // A network chunk is at most 64 KiB; even a thousand-to-one ratio stays under this.
-    maxDecodedBytesPerChunk: Math.max(64 * maxEventBytes, 64 * 1024 * 1024),
+    maxDecodedBytesPerChunk: decompressionCapFor(maxEventBytes),
     heartbeatTimeoutMs: options.heartbeatTimeoutMs,
     flow: options.flow,
     signal,
