@@ -305,6 +305,10 @@ describe('listen usage errors', () => {
     ['a bad --max-events', ['listen', 'http://127.0.0.1:9/e', '--max-events', 'many']],
     ['a bad --max-retries', ['listen', 'http://127.0.0.1:9/e', '--max-retries', '-3']],
     ['a bad --ttl', ['listen', 'http://127.0.0.1:9/e', '--jwt-secret', 's', '--ttl', 'forever']],
+    ['--data with --method GET', ['listen', 'http://127.0.0.1:9/e', '--method', 'GET', '--data', '{}']],
+    ['--content-type without --data', ['listen', 'http://127.0.0.1:9/e', '--content-type', 'text/plain']],
+    ['a --method that is not a token', ['listen', 'http://127.0.0.1:9/e', '--method', 'PO ST']],
+    ['a --data file that does not exist', ['listen', 'http://127.0.0.1:9/e', '--data', '@/nonexistent/body.json']],
   ])('exits 2 with one ssekit: line for %s', async (_label, args) => {
     const result = await runCli(args);
     expect(result.exitCode, result.stderr).toBe(2);
