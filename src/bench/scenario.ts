@@ -99,6 +99,8 @@ export interface PlanOverrides {
   readonly serverStatsAuth?: AuthPlan | undefined;
   readonly serverStatsHeaders?: Readonly<Record<string, string>> | undefined;
   readonly ignoreEventTypes?: readonly string[] | undefined;
+  /** The lag guard's limit (`--max-self-lag`), ms; default 50. */
+  readonly maxSelfLagMs?: number | undefined;
   /** Looks up an environment variable (`tokenEnv`, `jwtSecretEnv`); the CLI passes its environment. */
   readonly env?: ((name: string) => string | undefined) | undefined;
   readonly thresholds?: readonly string[] | undefined;
@@ -146,7 +148,7 @@ export function buildPlan(raw: Readonly<Record<string, unknown>>, overrides: Pla
   const publish = readPublish(raw, overrides, streams, fields);
   const serverStats = readServerStats(raw, overrides, fields);
   const chosen = readThresholds(raw, overrides, defaultThresholds(publish !== undefined, serverStats !== undefined), fields);
-  const thresholds = fields.hasProblems() ? chosen : withGuardThresholds(chosen, { hasServerStats: serverStats !== undefined });
+  const thresholds = fields.hasProblems() ? chosen : withGuardThresholds(chosen, { hasServerStats: serverStats !== undefined, maxSelfLagMs: overrides.maxSelfLagMs });
   const plan: BenchPlan = {
     name: fields.str(raw['name'], 'name') ?? source.replace(/\.(ya?ml|json)$/, ''),
     description: fields.str(raw['description'], 'description'),

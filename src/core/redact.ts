@@ -1,6 +1,8 @@
 /**
  * Redaction: every message, log line and report passes through here. Secrets are bearer
- * tokens, JWTs, `Authorization`/`Cookie` header values and token-like query parameters.
+ * tokens, JWTs, the values of secret headers (`isSecretHeaderName`) and token-like query
+ * parameters. The same header rule decides which headers a cross-origin redirect drops, so what
+ * is hidden from output is also never sent to another origin.
  */
 
 const SECRET_QUERY_NAMES = new Set(['token', 'access_token', 'accesstoken', 'auth', 'authorization', 'jwt', 'apikey', 'api_key', 'key', 'secret', 'password', 'sig', 'signature']);
@@ -34,7 +36,10 @@ export function redactUrl(url: string | URL, extraQueryNames: readonly string[] 
 
 const JWT_RE = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const BEARER_RE = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
-const HEADER_RE = /\b(authorization|cookie|set-cookie|x-api-key)(\s*[:=]\s*)([^\r\n,;]+)/gi;
+const HEADER_RE = /\b(authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-access-token)(\s*[:=]\s*)([^\r\n,;]+)/gi;
+// Header names whose values are credentials: the well-known ones, and any name with a token,
+// secret, password, key, auth or session part (`X-Api-Key`, `X-Auth-Token`, `X-Session-Id`).
+const SECRET_HEADER_RE = /^(?:authorization|proxy-authorization|cookie|set-cookie|apikey)$|(?:^|-)(?:token|secret|password|passwd|api-?key|key|auth|session|signature)(?:$|-)/i;
 // The same names as in URLs, so a URL inside a message is redacted as the URL itself would be.
 const QUERY_RE = new RegExp(`([?&](?:${[...SECRET_QUERY_NAMES].join('|')})=)[^&\\s#"']+`, 'gi');
 const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)[^@\s/]+@/gi;
@@ -53,11 +58,14 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
     .replace(USERINFO_RE, `$1${REDACTED}@`);
 }
 
+/** Whether a header's value is a credential (hidden in output, dropped on a cross-origin redirect). */
+export function isSecretHeaderName(name: string): boolean {
+  return SECRET_HEADER_RE.test(name);
+}
+
 /** Headers with secret values replaced, for debug output. */
 export function redactHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    out[name] = /^(authorization|cookie|proxy-authorization|x-api-key)$/i.test(name) ? REDACTED : value;
-  }
+  for (const [name, value] of Object.entries(headers)) out[name] = isSecretHeaderName(name) ? REDACTED : value;
   return out;
 }

@@ -1,14 +1,18 @@
 /**
  * `listen`'s engine: one reconnecting stream per URL, each event normalized, filtered and
- * handed to the sink; ends on a limit, when every stream has ended, or on abort.
+ * handed to the sink; ends on a limit, when every stream has ended, on the first failure with
+ * `isFailFast`, or on abort. A stream that fails ends only itself by default: the others go on,
+ * and the CLI turns the collected errors into the exit code.
+ *
+ * Phases over one named state (`ListenRun`): attach the limits (abort, --max-time), tail every
+ * stream, then the result as a pure function of the state.
  */
 import { setMaxListeners } from 'node:events';
-import type { Dispatcher } from 'undici';
 import type { SsekitError } from '../core/errors.js';
-import { createEventFilter } from '../stream/filter.js';
+import { createEventFilter, type EventFilter } from '../stream/filter.js';
 import { normalizeType, tryParseJson } from '../stream/normalize.js';
 import type { TokenPlacement } from '../transport/auth.js';
-import { runSseConnection, type SseConnectionEnd, type StreamStatus } from '../transport/sse-connection.js';
+import { runSseConnection, type SseConnectionHandlers, type SseConnectionOptions, type StreamStatus } from '../transport/sse-connection.js';
 
 /** One stream to tail. */
 export interface ListenStream {
@@ -20,28 +24,27 @@ export interface ListenStream {
   readonly token?: TokenPlacement | undefined;
 }
 
+/** What every stream's connection shares, as `runSseConnection` takes it (method, body, flow, restart, ...). */
+type SharedConnectionOptions = Pick<SseConnectionOptions, 'method' | 'body' | 'contentType' | 'lastEventId' | 'heartbeatTimeoutMs' | 'flow' | 'restart' | 'random' | 'dispatcher'>;
+
+/** The connection settings listen always gives (the CLI has a default for each). */
+type GivenConnectionOptions = { readonly [K in 'headers' | 'maxEventBytes' | 'reconnect' | 'maxRetries' | 'retryInitialMs' | 'retryMaxMs']-?: NonNullable<SseConnectionOptions[K]> };
+
 /** Options for `runListen`, built once by the CLI. */
-export interface ListenOptions {
+export interface ListenOptions extends SharedConnectionOptions, GivenConnectionOptions {
   readonly streams: readonly ListenStream[];
-  readonly headers: Readonly<Record<string, string>>;
-  readonly lastEventId?: string | undefined;
-  readonly maxEventBytes: number;
-  readonly reconnect: boolean;
-  readonly maxRetries: number;
-  readonly retryInitialMs: number;
-  readonly retryMaxMs: number;
-  readonly heartbeatTimeoutMs?: number | undefined;
   readonly eventGlobs: readonly string[];
   readonly grep?: string | undefined;
-  /** Stop after this many shown events. */
+  /** Stop after this many shown events (events that passed the filters). */
   readonly maxEvents?: number | undefined;
   /** Stop after this long, ms. */
   readonly maxTimeMs?: number | undefined;
-  /** Stop after the first event whose raw or normalized type is this. */
+  /** Stop after the first event that passed the filters whose raw or normalized type is this. */
   readonly untilType?: string | undefined;
   /** Hide `ping`/`heartbeat` events (pretty output without `--heartbeats`). */
   readonly isHeartbeatHidden: boolean;
-  readonly dispatcher: Dispatcher;
+  /** The first stream that fails for good stops every stream (`--fail-fast`; default: it ends only itself). */
+  readonly isFailFast?: boolean | undefined;
 }
 
 /** One event as a sink sees it. */
@@ -67,12 +70,14 @@ export interface ListenSink {
   onEvent(event: ListenEvent): void;
   onComment(stream: ListenStream, text: string, receivedAt: number): void;
   onStatus(stream: ListenStream, status: StreamStatus): void;
+  /** The stream's decoded bytes as received (`--raw`); only sinks that want them define it. */
+  onChunk?(stream: ListenStream, chunk: Buffer): void;
 }
 
 /** How the run ended. */
-export type ListenEndReason = 'streams-ended' | 'max-events' | 'max-time' | 'until' | 'interrupted';
+export type ListenEndReason = 'streams-ended' | 'max-events' | 'max-time' | 'until' | 'interrupted' | 'stream-failed';
 
-/** The outcome; errors are per stream (one failing stream does not stop the others). */
+/** The outcome; errors are per stream, in the order they happened. */
 export interface ListenResult {
   readonly endReason: ListenEndReason;
   readonly eventsShown: number;
@@ -81,74 +86,89 @@ export interface ListenResult {
 
 const HEARTBEAT_TYPES = new Set(['ping', 'heartbeat', 'keepalive']);
 
-/** Tails every stream until a limit, the end of all streams, or `signal`. */
+/** The run's state: what every stream's callbacks read and change. */
+interface ListenRun {
+  readonly options: ListenOptions;
+  readonly sink: ListenSink;
+  readonly filter: EventFilter;
+  /** Aborted when the run ends (a limit, fail-fast or the outer signal): every stream stops. */
+  readonly stop: AbortController;
+  endReason: ListenEndReason | undefined;
+  eventsShown: number;
+  readonly errors: { stream: ListenStream; error: SsekitError }[];
+}
+
+/** Tails every stream until a limit, the end of all streams, a fail-fast failure, or `signal`. */
 export async function runListen(options: ListenOptions, sink: ListenSink, signal: AbortSignal): Promise<ListenResult> {
-  const filter = createEventFilter({ eventGlobs: options.eventGlobs, grep: options.grep });
-  const stop = new AbortController();
-  setMaxListeners(0, stop.signal);
-  let endReason: ListenEndReason | undefined;
-  const finish = (reason: ListenEndReason): void => {
-    if (endReason !== undefined) return;
-    endReason = reason;
-    stop.abort();
-  };
-  const onOuterAbort = (): void => finish('interrupted');
+  const run: ListenRun = { options, sink, filter: createEventFilter({ eventGlobs: options.eventGlobs, grep: options.grep }), stop: new AbortController(), endReason: undefined, eventsShown: 0, errors: [] };
+  setMaxListeners(0, run.stop.signal);
+  const detach = attachLimits(run, signal);
+  try {
+    await Promise.all(options.streams.map((stream) => tailStream(run, stream)));
+  } finally {
+    detach();
+  }
+  return { endReason: run.endReason ?? 'streams-ended', eventsShown: run.eventsShown, errors: run.errors };
+}
+
+function finish(run: ListenRun, reason: ListenEndReason): void {
+  if (run.endReason !== undefined) return;
+  run.endReason = reason;
+  run.stop.abort();
+}
+
+/** The outer signal and --max-time end the run; returns the cleanup. */
+function attachLimits(run: ListenRun, signal: AbortSignal): () => void {
+  const onOuterAbort = (): void => finish(run, 'interrupted');
   if (signal.aborted) onOuterAbort();
   signal.addEventListener('abort', onOuterAbort, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  if (options.maxTimeMs !== undefined) timer = setTimeout(() => finish('max-time'), options.maxTimeMs);
-
-  let eventsShown = 0;
-  const errors: { stream: ListenStream; error: SsekitError }[] = [];
-
-  const runOne = async (stream: ListenStream): Promise<SseConnectionEnd> => {
-    const end = await runSseConnection(
-      {
-        url: stream.url,
-        headers: options.headers,
-        token: stream.token,
-        lastEventId: options.lastEventId,
-        maxEventBytes: options.maxEventBytes,
-        reconnect: options.reconnect,
-        maxRetries: options.maxRetries,
-        retryInitialMs: options.retryInitialMs,
-        retryMaxMs: options.retryMaxMs,
-        heartbeatTimeoutMs: options.heartbeatTimeoutMs,
-        dispatcher: options.dispatcher,
-      },
-      {
-        onEvent(rawType, data, lastEventId) {
-          if (endReason !== undefined) return;
-          const type = normalizeType(rawType, data);
-          const isHeartbeat = HEARTBEAT_TYPES.has(type);
-          const isShown = !(isHeartbeat && options.isHeartbeatHidden) && filter(rawType, type, data);
-          const isUntil = options.untilType !== undefined && (rawType === options.untilType || type === options.untilType);
-          if (isShown) {
-            const parsed = tryParseJson(data);
-            sink.onEvent({ receivedAt: Date.now(), stream, event: rawType, type, id: lastEventId, data, json: parsed.ok ? { value: parsed.value } : undefined, isHeartbeat });
-            eventsShown += 1;
-            if (options.maxEvents !== undefined && eventsShown >= options.maxEvents) finish('max-events');
-          }
-          if (isUntil) finish('until');
-        },
-        onComment(text) {
-          if (endReason === undefined) sink.onComment(stream, text, Date.now());
-        },
-        onStatus(status) {
-          sink.onStatus(stream, status);
-        },
-      },
-      stop.signal,
-    );
-    if (end.error !== undefined) errors.push({ stream, error: end.error });
-    return end;
-  };
-
-  try {
-    await Promise.all(options.streams.map(runOne));
-  } finally {
+  const timer = run.options.maxTimeMs === undefined ? undefined : setTimeout(() => finish(run, 'max-time'), run.options.maxTimeMs);
+  return () => {
     if (timer !== undefined) clearTimeout(timer);
     signal.removeEventListener('abort', onOuterAbort);
+  };
+}
+
+/** One stream, from first connect to its end for good. */
+async function tailStream(run: ListenRun, stream: ListenStream): Promise<void> {
+  const { options, sink } = run;
+  const handlers: SseConnectionHandlers = {
+    onEvent: (rawType, data, lastEventId) => onStreamEvent(run, stream, rawType, data, lastEventId),
+    onComment(text) {
+      if (run.endReason === undefined) sink.onComment(stream, text, Date.now());
+    },
+    onStatus: (status) => sink.onStatus(stream, status),
+    ...(sink.onChunk === undefined ? {} : { onChunk: (chunk: Buffer) => sink.onChunk?.(stream, chunk) }),
+  };
+  // Everything but listen's own fields is the connection's (SharedConnectionOptions, headers, limits).
+  const { streams: _streams, eventGlobs: _globs, grep: _grep, maxEvents: _maxEvents, maxTimeMs: _maxTimeMs, untilType: _until, isHeartbeatHidden: _hidden, isFailFast: _failFast, ...connection } = options;
+  const end = await runSseConnection(
+    { ...connection, url: stream.url, token: stream.token },
+    handlers,
+    run.stop.signal,
+  );
+  if (end.error === undefined) return;
+  run.errors.push({ stream, error: end.error });
+  if (options.isFailFast === true) finish(run, 'stream-failed');
+}
+
+/**
+ * An event: the filters first (`--event`, `--grep`); only an event that passed them is shown,
+ * counts for `--max-events`, or can be `--until`'s event (issue 13: `--until` stopped on an
+ * event `--grep` hid). A heartbeat hidden by pretty output still counts for `--until`, which
+ * names its type on purpose.
+ */
+function onStreamEvent(run: ListenRun, stream: ListenStream, rawType: string, data: string, lastEventId: string): void {
+  if (run.endReason !== undefined) return;
+  const { options } = run;
+  const type = normalizeType(rawType, data);
+  if (!run.filter(rawType, type, data)) return;
+  const isHeartbeat = HEARTBEAT_TYPES.has(type);
+  if (!(isHeartbeat && options.isHeartbeatHidden)) {
+    const parsed = tryParseJson(data);
+    run.sink.onEvent({ receivedAt: Date.now(), stream, event: rawType, type, id: lastEventId, data, json: parsed.ok ? { value: parsed.value } : undefined, isHeartbeat });
+    run.eventsShown += 1;
+    if (options.maxEvents !== undefined && run.eventsShown >= options.maxEvents) finish(run, 'max-events');
   }
-  return { endReason: endReason ?? 'streams-ended', eventsShown, errors };
+  if (options.untilType !== undefined && (rawType === options.untilType || type === options.untilType)) finish(run, 'until');
 }

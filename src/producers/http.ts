@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { request } from 'undici';
 import { formatDuration } from '../core/duration.js';
 import { ProducerError } from '../core/errors.js';
-import { describeServerBody } from '../core/server-text.js';
+import { errorBodySummary, quoteServerText } from '../core/escape.js';
 import { redactUrl } from '../core/redact.js';
 import { applyToken } from '../transport/auth.js';
 import { connectErrorFor, describeStatus } from '../transport/open-stream.js';
@@ -69,7 +69,8 @@ export function createHttpProducer(url: URL, options: ProducerOptions): Producer
 
 /** A producer's non-2xx answer, with what it said (quoted, escaped) and what to check. */
 function statusError(status: number, body: string, description: string): ProducerError {
-  const said = describeServerBody(body);
+  const trimmed = body.trim().replace(/\s+/g, ' ');
+  const said = trimmed === '' ? undefined : quoteServerText(errorBodySummary(body) ?? trimmed);
   let hint: string | undefined;
   if (status === 400 || status === 422) hint = 'the producer refused the event body: check --data (bench: --body) against what the endpoint expects';
   else if (status === 401 || status === 403) hint = "check the producer's credentials: the token publish (or bench's publish.auth) sends, and its role";

@@ -19,7 +19,7 @@ export function renderPlan(plan: BenchPlan, options: { readonly shard?: Shard | 
   const mine = shard === undefined ? plan.clients : Math.floor(plan.clients / shard.count) + (shard.index - 1 < plan.clients % shard.count ? 1 : 0);
   const churn = plan.churnRate > 0 ? `; churn ${(plan.churnRate * 100).toFixed(plan.churnRate < 0.01 ? 1 : 0)} %/s ${plan.churnMode}` : '';
   const rows: [string, string][] = [
-    ['clients', `${plan.clients}${shard === undefined ? '' : ` (shard ${shard.index}/${shard.count}: ${mine})`} over a ${formatDuration(plan.rampUpMs)} ramp, then ${formatDuration(plan.durationMs)} steady${churn}`],
+    ['clients', `${plan.clients}${shard === undefined ? '' : ` (shard ${shard.index}/${shard.count}: ${mine})`}${plan.rampUpMs > 0 ? ` over a ${formatDuration(plan.rampUpMs)} ramp, then` : ' at once, then'} ${formatDuration(plan.durationMs)} steady${churn}`],
     ['identity', describeIdentity(identityPolicyOf(plan.auth), plan.clients, 'clients')],
   ];
   const p = plan.publish;

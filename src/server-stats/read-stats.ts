@@ -6,7 +6,8 @@
 import type { Dispatcher } from 'undici';
 import { formatDuration } from '../core/duration.js';
 import { ConnectError, HttpStatusError, InterruptedError, ProtocolError, SsekitError, UsageError } from '../core/errors.js';
-import { redactUrl } from '../core/redact.js';
+import { isSecretHeaderName, redactUrl } from '../core/redact.js';
+import { errorBodySummary, quoteServerText } from '../core/escape.js';
 import type { TokenPlacement } from '../transport/auth.js';
 import { discardBody, getFollowingRedirects } from '../transport/follow-redirects.js';
 import { connectErrorFor, describeStatus, headerValue, isEventStreamType } from '../transport/open-stream.js';
@@ -69,7 +70,7 @@ export async function fetchServerStats(url: URL, options: FetchServerStatsOption
     if (error instanceof SsekitError) throw error;
     return failed(error, answered);
   }
-  if (response.statusCode < 200 || response.statusCode > 299) throw statusError(response.statusCode, body, `GET ${show(answered)}`);
+  if (response.statusCode < 200 || response.statusCode > 299) throw statusError(response.statusCode, body, `GET ${show(answered)}`, options.token !== undefined || Object.keys(options.headers).some(isSecretHeaderName));
   return parseServerStats(body, headerValue(response.headers['content-type']), options.format);
 }
 
@@ -88,24 +89,15 @@ async function readBody(body: Dispatcher.ResponseData['body'], url: URL, show: (
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function statusError(status: number, body: string, where: string): HttpStatusError {
-  let serverCode: string | undefined;
-  try {
-    const parsed: unknown = JSON.parse(body);
-    const candidate = parsed !== null && typeof parsed === 'object' ? ((parsed as Record<string, unknown>)['code'] ?? (parsed as Record<string, unknown>)['error']) : undefined;
-    if (typeof candidate === 'string' && candidate.length <= 200) serverCode = candidate;
-  } catch {
-    // Not JSON: the status says enough.
-  }
-  const hint =
-    status === 401
-      ? 'the stats endpoint wants a token: --token, SSEKIT_TOKEN, --token-file, or mint one with --jwt-secret'
-      : status === 403
-        ? 'the token was accepted but lacks the role for the stats (seed 002: superadmin)'
-        : status === 404
-          ? 'check the path (e.g. /metrics, /api/v1/notifications/stream/stats, /nginx_status)'
-          : undefined;
-  return new HttpStatusError(status, `server answered ${describeStatus(status)}${serverCode === undefined ? '' : ` (${JSON.stringify(serverCode)})`}: ${where}`, { serverCode, hint });
+function statusError(status: number, body: string, where: string, hasToken: boolean): HttpStatusError {
+  // FastAPI's {"detail": …}, §5's {"code": …}: quoted and escaped, as for streams.
+  const said = errorBodySummary(body);
+  let hint: string | undefined;
+  if ((status === 401 || status === 403) && !hasToken) hint = 'no token was sent: the stats endpoint wants one (--token, SSEKIT_TOKEN, --token-file, or mint one with --jwt-secret)';
+  else if (status === 401) hint = 'the stats endpoint did not accept the token: check it, or mint one with --jwt-secret';
+  else if (status === 403) hint = 'the token was accepted but lacks the role for the stats (seed 002: superadmin)';
+  else if (status === 404) hint = 'check the path (e.g. /metrics, /api/v1/notifications/stream/stats, /nginx_status)';
+  return new HttpStatusError(status, `server answered ${describeStatus(status)}${said === undefined ? '' : ` (${quoteServerText(said)})`}: ${where}`, { serverCode: said, hint });
 }
 
 /**

@@ -1,12 +1,25 @@
 /**
- * `listen --json`: one JSON object per dispatched event per line, for pipes and jq. Fields:
- * time, stream, event, type, id, data, and json only when the data parses as JSON.
+ * `listen --json`: one JSON object per line, for pipes and jq. An event has time, stream, event,
+ * type, id, data, and json only when the data parses as JSON; with `--heartbeats` each comment
+ * is its own line, `{"time","stream","comment"}`, in order with the events. DEL, C1 controls and
+ * U+2028/2029, which JSON.stringify leaves raw, are written as `\u` escapes (same JSON value).
  */
+import { escapeJsonText } from '../core/escape.js';
 import type { ListenEvent, ListenSink, ListenStream } from '../listen/run-listen.js';
 import type { StreamStatus } from '../transport/sse-connection.js';
 
-/** Creates the NDJSON sink; `writeStatus` receives status lines (stderr). */
-export function createNdjsonSink(write: (text: string) => void, onStatus: (stream: ListenStream, status: StreamStatus) => void): ListenSink {
+/** Options for the NDJSON sink. */
+export interface NdjsonSinkOptions {
+  readonly write: (text: string) => void;
+  /** Status transitions (the CLI writes them to stderr). */
+  readonly onStatus: (stream: ListenStream, status: StreamStatus) => void;
+  /** Print comments as records (`--heartbeats`). */
+  readonly showComments: boolean;
+}
+
+/** Creates the NDJSON sink. */
+export function createNdjsonSink(options: NdjsonSinkOptions): ListenSink {
+  const { write } = options;
   return {
     onEvent(event: ListenEvent) {
       const record: Record<string, unknown> = {
@@ -18,11 +31,12 @@ export function createNdjsonSink(write: (text: string) => void, onStatus: (strea
         data: event.data,
       };
       if (event.json !== undefined) record['json'] = event.json.value;
-      write(`${JSON.stringify(record)}\n`);
+      write(`${escapeJsonText(JSON.stringify(record))}\n`);
     },
-    onComment() {
-      // Comments are not events; --json prints dispatched events only.
+    onComment(stream, text, receivedAt) {
+      if (!options.showComments) return;
+      write(`${escapeJsonText(JSON.stringify({ time: new Date(receivedAt).toISOString(), stream: stream.display, comment: text }))}\n`);
     },
-    onStatus,
+    onStatus: options.onStatus,
   };
 }

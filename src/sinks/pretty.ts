@@ -58,18 +58,25 @@ export function createPrettySink(options: PrettySinkOptions): ListenSink {
     },
     onStatus(stream, status) {
       const text = formatStatus(status, options.showTags);
-      if (text !== undefined) options.writeStatus(`${tag(stream)}${status.kind === 'failed' || status.kind === 'stalled' ? chalk.red(text) : chalk.gray(text)}\n`);
+      if (text === undefined) return;
+      const color = status.kind === 'failed' || status.kind === 'stalled' ? chalk.red : chalk.gray;
+      for (const line of text.split('\n')) options.writeStatus(`${tag(stream)}${color(line)}\n`);
     },
   };
 }
 
-/** The status line for a transition, or undefined for quiet ones. `isMulti`: several streams (failures are then shown inline). */
+/**
+ * The status line for a transition, or undefined for quiet ones. `isMulti`: several streams,
+ * where a failure is shown here, once, as it happens (the CLI's last line then only counts them);
+ * with one stream the CLI prints the failure itself. Server text in a detail is escaped.
+ */
 export function formatStatus(status: StreamStatus, isMulti: boolean): string | undefined {
   switch (status.kind) {
     case 'open':
       return `connected ${status.status} in ${formatDuration(status.headersMs)}`;
     case 'reconnecting':
-      return `reconnecting in ${formatDuration(status.delayMs)} (attempt ${status.attempt}): ${redactText(status.detail)}`;
+      if (status.reason === 'restart') return `restarting: reconnecting now (attempt ${status.attempt})`;
+      return `reconnecting in ${formatDuration(status.delayMs)} (attempt ${status.attempt}): ${safe(status.detail)}`;
     case 'stalled':
       return `stalled: no data for ${formatDuration(status.idleMs)}`;
     case 'closed':
@@ -77,10 +84,16 @@ export function formatStatus(status: StreamStatus, isMulti: boolean): string | u
       if (status.reason === 'ended') return 'the server closed the stream';
       return undefined;
     case 'failed':
-      return isMulti ? `failed: ${redactText(status.error.message)}` : undefined;
+      if (!isMulti) return undefined;
+      return status.error.hint === undefined ? `failed: ${safe(status.error.message)}` : `failed: ${safe(status.error.message)}\nhint: ${safe(status.error.hint)}`;
     default:
       return undefined;
   }
+}
+
+/** Redacted and escaped, on one line. */
+function safe(text: string): string {
+  return escapeControl(redactText(text), false);
 }
 
 function formatData(event: ListenEvent, isCompact: boolean): string {

@@ -1,11 +1,20 @@
 /**
- * HTTP settings live here, and only here: the undici Agent every command's streams and requests
- * go through, and the connector bench's per-client sockets are built with. Streams run with no
- * body timeout (undici's default of 300 s between chunks would kill every quiet stream: liveness
- * is the stall watchdog's job) and TLS is always verified unless `--insecure` was asked for.
+ * HTTP settings live here, and only here: the undici dispatcher every command's streams and
+ * requests go through, and the connector bench's per-client sockets are built with. Streams run
+ * with no body timeout (undici's default of 300 s between chunks would kill every quiet stream:
+ * liveness is the stall watchdog's job) and TLS is always verified unless `--insecure` was asked
+ * for. Over TLS, HTTP/2 is offered by ALPN (the server picks; `http1.1` offers only 1.1); over
+ * cleartext `h2-prior-knowledge` speaks h2c without an upgrade, as curl's flag of that name.
+ * Proxies: see `proxy.ts` (the Agent) and `proxy-tunnel.ts` (the fleet's connector).
  */
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { Agent, buildConnector, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { hasProxy, noProxyWithLoopback, type ProxySettings } from './proxy.js';
+import { createTunnelConnector } from './proxy-tunnel.js';
+
+/** Which HTTP versions to speak: `negotiate` (ALPN h2 or 1.1 over TLS, 1.1 in cleartext), `http1.1`, or `h2-prior-knowledge` (h2c in cleartext, ALPN over TLS). */
+export const HTTP_VERSIONS = ['negotiate', 'http1.1', 'h2-prior-knowledge'] as const;
+export type HttpVersion = (typeof HTTP_VERSIONS)[number];
 
 /** The HTTP flags every command shares, as the transport needs them. */
 export interface HttpSettings {
@@ -15,6 +24,10 @@ export interface HttpSettings {
   readonly extraCaPem?: readonly string[] | undefined;
   /** Skip TLS verification (`--insecure`). */
   readonly isInsecure?: boolean | undefined;
+  /** HTTP versions (default `negotiate`; `--http1.1`, `--http2-prior-knowledge`). */
+  readonly httpVersion?: HttpVersion | undefined;
+  /** HTTP(S)_PROXY / NO_PROXY as the CLI read them (default: no proxy). */
+  readonly proxy?: ProxySettings | undefined;
 }
 
 /** Options for `createStreamAgent`. */
@@ -26,35 +39,60 @@ export interface StreamAgentOptions extends HttpSettings {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-/** The TLS and timeout part of a connector, the same for the Agent and the fleet. */
-function connectOptions(settings: HttpSettings): { timeout: number } & Pick<ConnectionOptions, 'ca' | 'rejectUnauthorized'> {
+/** The TLS, timeout and protocol part of a connector, the same for the Agent, a proxy tunnel and the fleet. */
+function connectOptions(settings: HttpSettings): { timeout: number; allowH2: boolean; useH2c: boolean } & Pick<ConnectionOptions, 'ca' | 'rejectUnauthorized'> {
   const extraCa = settings.extraCaPem ?? [];
+  const version = settings.httpVersion ?? 'negotiate';
   return {
     timeout: settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    allowH2: version !== 'http1.1',
+    useH2c: version === 'h2-prior-knowledge',
     ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
     ...(settings.isInsecure === true ? { rejectUnauthorized: false } : {}),
   };
 }
 
-/** Creates the shared Agent for a command. Close it when the command ends (`withStreamAgent` does). */
-export function createStreamAgent(options: StreamAgentOptions = {}): Agent {
+/**
+ * Creates the shared dispatcher for a command: an Agent, or a proxy-aware one when a proxy is
+ * set. Close it when the command ends (`withStreamAgent` does).
+ */
+export function createStreamAgent(options: StreamAgentOptions = {}): Dispatcher {
   const keepAliveMs = options.keepAliveTimeoutMs ?? 1_000;
-  return new Agent({
+  const connect = connectOptions(options);
+  const agentOptions = {
     bodyTimeout: 0,
     headersTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     keepAliveTimeout: keepAliveMs,
     keepAliveMaxTimeout: keepAliveMs,
     pipelining: 1,
-    connect: connectOptions(options),
+    allowH2: connect.allowH2,
+    connect,
+  };
+  if (!hasProxy(options.proxy)) return new Agent(agentOptions);
+  // Empty strings, not undefined: undefined would make undici read the environment itself.
+  return new EnvHttpProxyAgent({
+    ...agentOptions,
+    httpProxy: options.proxy.httpProxy ?? '',
+    httpsProxy: options.proxy.httpsProxy ?? '',
+    noProxy: noProxyWithLoopback(options.proxy),
+    // Through a tunnel, the target's TLS (and ALPN) is `requestTls`; `connect` is for the proxy.
+    requestTls: connect,
   });
 }
 
-/** The socket connector of bench's clients (one socket per client): the same TLS trust and connect timeout as the Agent. */
+/**
+ * The socket connector of bench's clients (one socket per client): the same TLS trust, connect
+ * timeout, HTTP version and proxies as the Agent. With ALPN h2 or h2c the undici `Client` speaks
+ * HTTP/2 on the socket it gets (it looks at `socket.alpnProtocol`); an origin `proxyFor` sends to
+ * a proxy is reached through a CONNECT tunnel (proxy-tunnel.ts).
+ */
 export function createFleetConnector(settings: HttpSettings): buildConnector.connector {
-  return buildConnector(connectOptions(settings));
+  const options = connectOptions(settings);
+  const direct = buildConnector(options);
+  return hasProxy(settings.proxy) ? createTunnelConnector(direct, settings.proxy, { timeoutMs: options.timeout, useH2c: options.useH2c }) : direct;
 }
 
-/** Runs `use` with a command's Agent and destroys it afterwards, whatever happens. */
+/** Runs `use` with a command's dispatcher and destroys it afterwards, whatever happens. */
 export async function withStreamAgent<T>(settings: StreamAgentOptions, use: (dispatcher: Dispatcher) => Promise<T>): Promise<T> {
   const agent = createStreamAgent(settings);
   try {

@@ -1,27 +1,54 @@
 /**
- * Opens one SSE response: GET with the SSE headers, redirects followed by hand (so credentials
- * never cross to another origin), status and content-type checks. Returns the open body; every
- * failure is a typed error, and `isRetryable` says whether a reconnect may help.
+ * Opens one SSE response: a GET (or the stream's method and body) with the SSE headers,
+ * redirects followed by hand (so credentials never cross to another origin), status,
+ * content-type and content-encoding checks. Returns the open body; every failure is a typed
+ * error, and `isRetryable` says whether a reconnect may help. Server text that goes into an
+ * error message (a Content-Type, an error body) is quoted and escaped (`quoteServerText`).
  */
 import type { Dispatcher } from 'undici';
 import { ConnectError, HttpStatusError, ProtocolError, SsekitError } from '../core/errors.js';
+import { errorBodySummary, escapeControl, quoteServerText } from '../core/escape.js';
 import { redactUrl } from '../core/redact.js';
 import type { TokenPlacement } from './auth.js';
+import { ACCEPT_ENCODING, contentCodingOf, createBodyDecoder, type ContentCoding } from './body-decoder.js';
 import { discardBody, getFollowingRedirects, type GetRequest } from './follow-redirects.js';
 
-/** What to open: a GET (see `getFollowingRedirects`) plus the stream's last event ID. */
+/** What to open: a request (see `getFollowingRedirects`) plus the stream's last event ID. */
 export interface StreamRequest extends GetRequest {
   /** Sent as `Last-Event-ID` when not empty. */
   readonly lastEventId: string;
+  /** `Content-Type` of `body`, unless a header sets one (default none). */
+  readonly contentType?: string | undefined;
 }
 
 /** An open stream. */
 export interface OpenedStream {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The body as received: still encoded when `coding` is not `identity` (see `createBodyDecoder`). */
   readonly body: Dispatcher.ResponseData['body'];
   /** The URL that answered (after redirects). */
   readonly url: URL;
+  /** The body's Content-Encoding. */
+  readonly coding: ContentCoding;
+}
+
+/**
+ * The `Last-Event-ID` header value for an id: its UTF-8 bytes, one per header character (WHATWG
+ * SSE: the id is sent "encoded as UTF-8"). Node and undici write header strings as Latin-1,
+ * and refuse characters above U+00FF, so `€-日本-é` would kill every reconnect (issue 13).
+ */
+export function lastEventIdHeaderValue(lastEventId: string): string {
+  return Buffer.from(lastEventId, 'utf8').toString('latin1');
+}
+
+/** The request headers of a stream: SSE defaults, the caller's headers, the body type, the last event ID. */
+export function streamRequestHeaders(req: Pick<StreamRequest, 'headers' | 'lastEventId' | 'body' | 'contentType'>): Record<string, string> {
+  const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache', 'accept-encoding': ACCEPT_ENCODING };
+  for (const [name, value] of Object.entries(req.headers)) headers[name.toLowerCase()] = value;
+  if (req.body !== undefined && req.contentType !== undefined && headers['content-type'] === undefined) headers['content-type'] = req.contentType;
+  if (req.lastEventId !== '') headers['last-event-id'] = lastEventIdHeaderValue(req.lastEventId);
+  return headers;
 }
 
 /** A response the stream should not reconnect after (204 No Content: WHATWG "fail the connection", no retry). */
@@ -35,23 +62,23 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /** Opens the stream or throws a typed error (`ConnectError`, `HttpStatusError`, `ProtocolError`, `NoContentError`). */
 export async function openStream(req: StreamRequest): Promise<OpenedStream> {
-  const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache', ...req.headers };
-  if (req.lastEventId !== '') headers['last-event-id'] = req.lastEventId;
-  let opened: { response: Dispatcher.ResponseData; url: URL };
+  const method = (req.method ?? 'GET').toUpperCase();
+  let opened: Awaited<ReturnType<typeof getFollowingRedirects>>;
   try {
-    opened = await getFollowingRedirects({ url: req.url, headers, token: req.token, dispatcher: req.dispatcher, signal: req.signal, maxRedirects: req.maxRedirects });
+    opened = await getFollowingRedirects({ ...req, method, headers: streamRequestHeaders(req) });
   } catch (error) {
     throw connectErrorFor(error, req.url, req.token);
   }
   const { response, url } = opened;
   const { statusCode } = response;
   const contentType = headerValue(response.headers['content-type']);
+  const where = `${method} ${show(url, req.token)}`;
   switch (classifyStreamResponse(statusCode, contentType)) {
     case 'open':
-      return { status: statusCode, headers: response.headers, body: response.body, url };
+      return { status: statusCode, headers: response.headers, body: response.body, url, coding: codingOrDiscard(response) };
     case 'not-event-stream':
       discardBody(response.body);
-      throw new ProtocolError('SSEKIT_NOT_EVENT_STREAM', `expected Content-Type text/event-stream, got ${contentType === undefined ? 'none' : `'${contentType}'`}: GET ${show(url, req.token)}`, {
+      throw new ProtocolError('SSEKIT_NOT_EVENT_STREAM', `expected Content-Type text/event-stream, got ${contentType === undefined ? 'none' : quoteServerText(contentType, 100)}: ${where}`, {
         hint: 'is this the stream endpoint? an SSE endpoint answers with text/event-stream',
       });
     case 'no-content':
@@ -59,9 +86,19 @@ export async function openStream(req: StreamRequest): Promise<OpenedStream> {
       throw new NoContentError(url);
     case 'retry':
     case 'refused': {
-      const body = await readSmallBody(response.body);
-      throw statusErrorFor(statusCode, response.headers, body, url, req.token);
+      const body = await readSmallBody(response.body, codingOrDiscard(response));
+      throw statusErrorFor({ status: statusCode, headers: response.headers, body, where, hasCredentials: opened.hasCredentials });
     }
+  }
+}
+
+/** The response's coding; an unknown one discards the body and throws (`contentCodingOf`). */
+function codingOrDiscard(response: Dispatcher.ResponseData): ContentCoding {
+  try {
+    return contentCodingOf(headerValue(response.headers['content-encoding']));
+  } catch (error) {
+    discardBody(response.body);
+    throw error;
   }
 }
 
@@ -122,21 +159,36 @@ function show(url: URL, token: TokenPlacement | undefined): string {
   return redactUrl(url, token?.queryName === undefined ? [] : [token.queryName]);
 }
 
-async function readSmallBody(body: Dispatcher.ResponseData['body']): Promise<string> {
+/** Up to 64 KiB of an error body, decoded, as text; whatever could be read if it breaks off. */
+async function readSmallBody(body: Dispatcher.ResponseData['body'], coding: ContentCoding): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  try {
-    for await (const chunk of body) {
-      const buf = chunk as Buffer;
-      chunks.push(buf);
-      size += buf.length;
-      if (size >= MAX_ERROR_BODY_BYTES) break;
-    }
-  } catch {
-    // An error body that breaks off is still an error response; report what we have.
-  } finally {
-    discardBody(body);
-  }
+  const decoded = new Promise<void>((resolve) => {
+    const decoder = createBodyDecoder(coding, {
+      maxBytes: MAX_ERROR_BODY_BYTES * 64,
+      onData(chunk) {
+        if (size < MAX_ERROR_BODY_BYTES) chunks.push(chunk);
+        size += chunk.length;
+      },
+      onEnd: resolve,
+      // A body that does not decode is still an error response; the status says enough.
+      onError: () => resolve(),
+    });
+    void (async () => {
+      try {
+        for await (const chunk of body) {
+          decoder.write(chunk as Buffer);
+          if (size >= MAX_ERROR_BODY_BYTES) break;
+        }
+      } catch {
+        // An error body that breaks off is still an error response; report what we have.
+      } finally {
+        discardBody(body);
+        decoder.end();
+      }
+    })();
+  });
+  await decoded;
   return Buffer.concat(chunks).toString('utf8', 0, Math.min(size, MAX_ERROR_BODY_BYTES));
 }
 
@@ -149,6 +201,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   408: 'Request Timeout',
   409: 'Conflict',
   410: 'Gone',
+  422: 'Unprocessable Content',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
@@ -162,27 +215,39 @@ export function describeStatus(status: number): string {
   return text === undefined ? String(status) : `${status} ${text}`;
 }
 
-function statusErrorFor(status: number, headers: Readonly<Record<string, string | string[] | undefined>>, body: string, url: URL, token: TokenPlacement | undefined): HttpStatusError {
-  // CONTRACTS §5: the gateway answers 409 {"code":"stream_limit"}; quote any such code.
-  let serverCode: string | undefined;
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (parsed !== null && typeof parsed === 'object') {
-      const record = parsed as Record<string, unknown>;
-      const candidate = record['code'] ?? record['error'];
-      if (typeof candidate === 'string' && candidate.length <= 200) serverCode = candidate;
-    }
-  } catch {
-    // Not JSON: the status says enough.
-  }
-  const codePart = serverCode === undefined ? '' : ` (${JSON.stringify(serverCode)})`;
-  const message = `server answered ${describeStatus(status)}${codePart}: GET ${show(url, token)}`;
-  let hint: string | undefined;
-  if (status === 401) hint = "check the token: --token, SSEKIT_TOKEN, --token-file, or mint one with --jwt-secret (ssekit serve's dev secret is ssekit-dev-secret-change-me)";
-  else if (status === 403) hint = 'the token was accepted but lacks the role or scope for this stream';
-  else if (status === 404) hint = 'check the stream path';
-  else if (status === 409 && serverCode === 'stream_limit') hint = 'the server limits concurrent streams per user: close another stream or use another user';
-  return new HttpStatusError(status, message, { serverCode, hint, retryAfterMs: retryAfterMs(headers) });
+/** What `statusErrorFor` needs of a refused response. */
+interface RefusedResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+  /** `GET http://…` (redacted). */
+  readonly where: string;
+  /** The request carried a token or a secret header. */
+  readonly hasCredentials: boolean;
+}
+
+/** The typed error for a non-2xx stream response, quoting the body's `code`/`error`/`detail`/`message`. */
+export function statusErrorFor(refused: RefusedResponse): HttpStatusError {
+  const { status } = refused;
+  // CONTRACTS §5: the gateway answers 409 {"code":"stream_limit"}; FastAPI {"detail": "..."}.
+  const summary = errorBodySummary(refused.body);
+  const serverCode = summary !== undefined && summary.length <= 200 ? summary : undefined;
+  const quoted = summary === undefined ? '' : ` (${quoteServerText(summary)})`;
+  const message = `server answered ${describeStatus(status)}${quoted}: ${refused.where}`;
+  return new HttpStatusError(status, message, { serverCode, hint: statusHint(status, serverCode, refused.hasCredentials), retryAfterMs: retryAfterMs(refused.headers) });
+}
+
+const NO_TOKEN_HINT = "no token was sent: give --token, SSEKIT_TOKEN, --token-file or --jwt-secret (ssekit serve's dev secret is ssekit-dev-secret-change-me)";
+
+function statusHint(status: number, serverCode: string | undefined, hasCredentials: boolean): string | undefined {
+  // FastAPI's HTTPBearer answers 403 "Not authenticated" when no token came: not a role problem.
+  if ((status === 401 || status === 403) && !hasCredentials) return NO_TOKEN_HINT;
+  if (status === 401) return "check the token: --token, SSEKIT_TOKEN, --token-file, or mint one with --jwt-secret (ssekit serve's dev secret is ssekit-dev-secret-change-me)";
+  if (status === 403) return 'the token was accepted but lacks the role or scope for this stream';
+  if (status === 404) return 'check the stream path';
+  if (status === 405) return 'the endpoint does not take this method: check --method';
+  if (status === 409 && serverCode === 'stream_limit') return 'the server limits concurrent streams per user: close another stream or use another user';
+  return undefined;
 }
 
 const RETRYABLE_NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
@@ -213,9 +278,12 @@ export function connectErrorFor(error: unknown, url: URL, token?: TokenPlacement
   if (code !== undefined && (code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('ERR_SSL'))) {
     return new ConnectError(`TLS failed (${code}): ${where}`, { code: 'SSEKIT_TLS', cause: error, hint: 'add the server CA with --cacert <pem>, or --insecure for a throwaway test server' });
   }
-  const text = (code !== undefined ? NET_TEXT[code] : undefined) ?? (error instanceof Error ? error.message : String(error));
+  // An unknown error's message may quote what the server sent (an invalid header): escape it.
+  const text = (code !== undefined ? NET_TEXT[code] : undefined) ?? escapeControl(error instanceof Error ? error.message : String(error), false);
   const isKnown = code !== undefined && RETRYABLE_NET_CODES.has(code);
-  return new ConnectError(`cannot connect: ${text}: ${where}`, { code: isKnown ? 'SSEKIT_CONNECT' : 'SSEKIT_CONNECT_OTHER', cause: error });
+  // undici's ProxyAgent: "Proxy response (403) !== 200 when HTTP Tunneling".
+  const hint = /\bproxy\b/i.test(text) ? 'the proxy refused the tunnel: check HTTPS_PROXY / HTTP_PROXY, or add the host to NO_PROXY' : undefined;
+  return new ConnectError(`cannot connect: ${text}: ${where}`, { code: isKnown ? 'SSEKIT_CONNECT' : 'SSEKIT_CONNECT_OTHER', cause: error, hint });
 }
 
 function errorCode(error: unknown): string | undefined {

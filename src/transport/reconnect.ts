@@ -58,6 +58,12 @@ export function createReconnectPolicy(options: ReconnectPolicyOptions = {}): Rec
     return Math.round(ceiling / 2 + random() * (ceiling / 2));
   };
 
+  // It keeps failing after a server hint: back off from the hint rather than hammer at a fixed
+  // rate, but never come sooner than the hint (issue 11: after `X-Reconnect-Delay: 3000` the
+  // second reconnect came after 1.7 s, because equal jitter put half the range below the hint).
+  // Step 2 draws from [hint, 2·hint], step 3 from [2·hint, 4·hint], up to the cap.
+  const backoffAboveHint = (hint: number, step: number): number => Math.max(hint, backoff(Math.max(hint, initialMs), step, Math.max(maxMs, hint)));
+
   return {
     setServerRetry(ms) {
       serverRetryMs = clampServerDelay(ms);
@@ -73,11 +79,10 @@ export function createReconnectPolicy(options: ReconnectPolicyOptions = {}): Rec
       const hint = serverRetryMs ?? headerDelayMs;
       let result: { delayMs: number; source: DelaySource };
       if (hint !== undefined && failures === 1) {
-        // The first reconnect after a drop honours the server's hint exactly.
+        // WHATWG SSE: the first reconnect after a drop waits the reconnection time, exactly.
         result = { delayMs: hint, source: serverRetryMs !== undefined ? 'retry' : 'header' };
       } else if (hint !== undefined) {
-        // It keeps failing: back off from the hint rather than hammer at a fixed rate.
-        result = { delayMs: backoff(Math.max(hint, initialMs), failures - 1, Math.max(maxMs, hint)), source: 'backoff' };
+        result = { delayMs: backoffAboveHint(hint, failures), source: 'backoff' };
       } else {
         result = { delayMs: backoff(initialMs, failures, maxMs), source: 'backoff' };
       }

@@ -1,27 +1,41 @@
 /**
  * One logical SSE stream: open, read, parse, and reconnect as a browser's EventSource does
- * (with the last event ID), plus what a browser lacks: a byte cap, a stall watchdog, a retry
- * limit and typed status transitions. It knows nothing about terminals; `listen`, `publish` and
- * `bench` drive it and decide what to show.
+ * (with the last event ID), plus what a browser lacks: a request method and body (POST/REPORT
+ * streams, resent on every reconnect), a byte cap, a stall watchdog, a retry limit, a restart on
+ * request, backpressure from a slow consumer, and typed status transitions. It knows nothing
+ * about terminals; `listen`, `publish` and `bench` drive it and decide what to show.
+ *
+ * The loop is a list of phases over one named state (`ConnectionRun`): attempt (open + pump),
+ * decide (end for good, or reconnect and why), wait (the policy's delay, cut short by a restart).
  */
 import type { Dispatcher } from 'undici';
 import { ConnectError, ExitCode, HttpStatusError, SsekitError } from '../core/errors.js';
+import { quoteServerText } from '../core/escape.js';
 import { redactUrl } from '../core/redact.js';
 import { sleep } from '../core/sleep.js';
-import { createFrameParser } from '../stream/parse-frames.js';
+import { createFrameParser, type FrameParser } from '../stream/parse-frames.js';
 import type { TokenPlacement } from './auth.js';
-import { discardBody } from './follow-redirects.js';
+import { decompressionCapFor, type ContentCoding } from './body-decoder.js';
+import type { FlowGate } from './flow-gate.js';
 import { describeStatus, isRetryable, NoContentError, openStream, reconnectDelayHeaderMs } from './open-stream.js';
-import { createReconnectPolicy, type DelaySource } from './reconnect.js';
+import { pumpBody, type PumpOutcome } from './pump-body.js';
+import { createReconnectPolicy, type DelaySource, type ReconnectPolicy } from './reconnect.js';
+import type { RestartSignal } from './restart-trigger.js';
 
 /** Everything one stream needs; built once by the command. */
 export interface SseConnectionOptions {
   readonly url: URL;
   readonly headers?: Readonly<Record<string, string>>;
   readonly token?: TokenPlacement | undefined;
+  /** Request method (default GET). */
+  readonly method?: string | undefined;
+  /** Request body, resent on every reconnect (default none). */
+  readonly body?: string | Uint8Array | undefined;
+  /** `Content-Type` of the body unless `headers` has one. */
+  readonly contentType?: string | undefined;
   /** `Last-Event-ID` for the first request (default none). */
   readonly lastEventId?: string | undefined;
-  /** Cap on one line or one event's data, bytes (default 1 MiB). */
+  /** Cap on one line or one event's data, bytes (default 1 MiB); decoded bytes count. */
   readonly maxEventBytes?: number | undefined;
   /** Reconnect after drops and retryable failures (default true). */
   readonly reconnect?: boolean | undefined;
@@ -36,12 +50,16 @@ export interface SseConnectionOptions {
   /** `event: error` with a JSON `code` ends the stream as a refusal (CONTRACTS §5; default true). */
   readonly isErrorEventFatal?: boolean | undefined;
   readonly dispatcher: Dispatcher;
+  /** A closed gate pauses the body after the chunk in hand (consumer backpressure). */
+  readonly flow?: FlowGate | undefined;
+  /** Each restart drops the connection and reconnects at once with the last event ID. */
+  readonly restart?: RestartSignal | undefined;
   /** Random source for jitter (tests). */
   readonly random?: (() => number) | undefined;
 }
 
 /** Why the stream is reconnecting. */
-export type ReconnectReason = 'ended' | 'stalled' | 'network' | 'status';
+export type ReconnectReason = 'ended' | 'stalled' | 'network' | 'status' | 'restart';
 
 /** Status transitions, for printers and metrics. */
 export type StreamStatus =
@@ -49,7 +67,7 @@ export type StreamStatus =
   | { readonly kind: 'open'; readonly status: number; readonly headersMs: number; readonly url: string }
   | { readonly kind: 'first-byte'; readonly firstByteMs: number }
   | { readonly kind: 'stalled'; readonly idleMs: number }
-  | { readonly kind: 'reconnecting'; readonly delayMs: number; readonly attempt: number; readonly reason: ReconnectReason; readonly detail: string; readonly source: DelaySource }
+  | { readonly kind: 'reconnecting'; readonly delayMs: number; readonly attempt: number; readonly reason: ReconnectReason; readonly detail: string; readonly source: DelaySource | 'restart' }
   | { readonly kind: 'closed'; readonly reason: 'ended' | 'aborted' | 'no-content' }
   | { readonly kind: 'failed'; readonly error: SsekitError };
 
@@ -58,8 +76,10 @@ export interface SseConnectionHandlers {
   onEvent(type: string, data: string, lastEventId: string): void;
   onComment?(text: string): void;
   onStatus?(status: StreamStatus): void;
-  /** Bytes received, per chunk (for counters; optional). */
+  /** Bytes received on the wire, per chunk (for counters; optional). */
   onBytes?(byteCount: number): void;
+  /** The decoded body bytes, per chunk, before parsing (`listen --raw`). */
+  onChunk?(chunk: Buffer): void;
 }
 
 /** How a stream ended for good. */
@@ -73,42 +93,71 @@ export interface SseConnectionEnd {
 export class ServerErrorEvent extends SsekitError {
   readonly serverCode: string;
   constructor(serverCode: string, url: URL) {
-    super('SSEKIT_SERVER_ERROR_EVENT', ExitCode.refused, `server sent event: error ${JSON.stringify({ code: serverCode })} and closed the stream: ${redactUrl(url)}`);
+    super('SSEKIT_SERVER_ERROR_EVENT', ExitCode.refused, `server sent event: error {"code":${quoteServerText(serverCode)}} and closed the stream: ${redactUrl(url)}`);
     this.serverCode = serverCode;
   }
 }
 
-/** The watchdog saw no byte in time. */
-class StallError extends ConnectError {
-  constructor(idleMs: number) {
-    super(`no data for ${Math.round(idleMs)} ms`, { code: 'SSEKIT_STALLED' });
-  }
+/** The state of one logical stream across its connections. */
+interface ConnectionRun {
+  readonly options: SseConnectionOptions;
+  readonly handlers: SseConnectionHandlers;
+  readonly onStatus: (status: StreamStatus) => void;
+  readonly policy: ReconnectPolicy;
+  readonly parser: FrameParser;
+  /** Consecutive attempts since the last successful open. */
+  attempt: number;
+  /** Set from inside the parser's callbacks; acted on after `feed` returns. */
+  fatal: SsekitError | undefined;
+  /** A restart was asked for: the current attempt or wait is cut short. */
+  isRestartPending: boolean;
+  /** Aborts the current attempt or wait (restart). */
+  interrupt: AbortController | undefined;
 }
+
+/** What to do after an attempt: end for good, or reconnect (with the delay's floor). */
+type Decision = { readonly end: SseConnectionEnd } | { readonly reason: ReconnectReason; readonly detail: string; readonly minimumMs?: number | undefined };
 
 /**
  * Runs the stream until it ends for good or `signal` aborts. Never rejects: the end, with any
  * error, is the resolved value.
  */
 export async function runSseConnection(options: SseConnectionOptions, handlers: SseConnectionHandlers, signal: AbortSignal): Promise<SseConnectionEnd> {
-  const reconnect = options.reconnect ?? true;
-  const maxRetries = options.maxRetries ?? 5;
-  const isErrorEventFatal = options.isErrorEventFatal ?? true;
+  const run = createRun(options, handlers);
+  const unsubscribe = options.restart?.subscribe(() => {
+    run.isRestartPending = true;
+    run.interrupt?.abort();
+  });
+  try {
+    for (;;) {
+      if (signal.aborted) return endRun(run, 'aborted');
+      const outcome = await attempt(run, signal);
+      run.parser.end();
+      if (signal.aborted) return endRun(run, 'aborted');
+      const decision = decide(run, outcome);
+      if ('end' in decision) return decision.end;
+      if (!(await waitToReconnect(run, decision, signal))) return endRun(run, 'aborted');
+    }
+  } finally {
+    unsubscribe?.();
+  }
+}
+
+function createRun(options: SseConnectionOptions, handlers: SseConnectionHandlers): ConnectionRun {
   const policy = createReconnectPolicy({
     ...(options.retryInitialMs === undefined ? {} : { initialMs: options.retryInitialMs }),
     ...(options.retryMaxMs === undefined ? {} : { maxMs: options.retryMaxMs }),
     ...(options.random === undefined ? {} : { random: options.random }),
   });
-  const onStatus = handlers.onStatus ?? noop;
-
-  // Set from inside the parser's callbacks; acted on after `feed` returns.
-  let fatal: SsekitError | undefined;
+  const isErrorEventFatal = options.isErrorEventFatal ?? true;
+  // The parser's callbacks run only from `feed`, after `run` exists.
   const parser = createFrameParser(
     {
       onEvent(type, data, lastEventId) {
         handlers.onEvent(type, data, lastEventId);
-        if (isErrorEventFatal && type === 'error' && fatal === undefined) {
+        if (isErrorEventFatal && type === 'error' && run.fatal === undefined) {
           const code = errorEventCode(data);
-          if (code !== undefined) fatal = new ServerErrorEvent(code, options.url);
+          if (code !== undefined) run.fatal = new ServerErrorEvent(code, options.url);
         }
       },
       ...(handlers.onComment === undefined ? {} : { onComment: handlers.onComment }),
@@ -118,126 +167,127 @@ export async function runSseConnection(options: SseConnectionOptions, handlers: 
     },
     { maxEventBytes: options.maxEventBytes ?? 1024 * 1024, lastEventId: options.lastEventId ?? '' },
   );
+  const run: ConnectionRun = { options, handlers, onStatus: handlers.onStatus ?? noop, policy, parser, attempt: 0, fatal: undefined, isRestartPending: false, interrupt: undefined };
+  return run;
+}
 
-  const end = (reason: SseConnectionEnd['reason'], error?: SsekitError): SseConnectionEnd => {
-    if (error !== undefined) onStatus({ kind: 'failed', error });
-    else onStatus({ kind: 'closed', reason: reason === 'failed' ? 'ended' : reason });
-    return error === undefined ? { reason, lastEventId: parser.lastEventId } : { reason, error, lastEventId: parser.lastEventId };
+/** Phase 1: one connection, from request to the end of its body. */
+async function attempt(run: ConnectionRun, signal: AbortSignal): Promise<PumpOutcome> {
+  const { options, parser, policy } = run;
+  run.attempt += 1;
+  run.onStatus({ kind: 'connecting', attempt: run.attempt });
+  const controller = linkedController(signal);
+  run.interrupt = controller;
+  const startedAt = performance.now();
+  try {
+    const opened = await openStream({ ...options, headers: options.headers ?? {}, lastEventId: parser.lastEventId, signal: controller.signal });
+    policy.setHeaderDelay(reconnectDelayHeaderMs(opened.headers));
+    policy.onOpen();
+    run.attempt = 0;
+    parser.reset();
+    run.onStatus({ kind: 'open', status: opened.status, headersMs: performance.now() - startedAt, url: opened.url.href });
+    return await pumpOpened(run, opened.body, opened.coding, controller.signal, startedAt);
+  } catch (error) {
+    return { kind: 'error', error };
+  } finally {
+    run.interrupt = undefined;
+    controller.dispose();
+  }
+}
+
+function pumpOpened(run: ConnectionRun, body: Dispatcher.ResponseData['body'], coding: ContentCoding, signal: AbortSignal, startedAt: number): Promise<PumpOutcome> {
+  const { options, handlers, parser } = run;
+  const maxEventBytes = options.maxEventBytes ?? 1024 * 1024;
+  let isFirstChunk = true;
+  return pumpBody({
+    body,
+    coding,
+    maxDecodedBytesPerChunk: decompressionCapFor(maxEventBytes),
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+    flow: options.flow,
+    signal,
+    onWireBytes(byteCount) {
+      if (isFirstChunk) {
+        isFirstChunk = false;
+        run.onStatus({ kind: 'first-byte', firstByteMs: performance.now() - startedAt });
+      }
+      handlers.onBytes?.(byteCount);
+    },
+    onDecoded(chunk) {
+      handlers.onChunk?.(chunk);
+      parser.feed(chunk);
+      return run.fatal !== undefined;
+    },
+    onStalled: (idleMs) => run.onStatus({ kind: 'stalled', idleMs }),
+  });
+}
+
+/** Phase 2: end for good, or reconnect and why (WHATWG: reconnect after a network error; 204 ends). */
+function decide(run: ConnectionRun, outcome: PumpOutcome): Decision {
+  const { options } = run;
+  if (run.fatal !== undefined) return { end: endRun(run, 'failed', run.fatal) };
+  if (run.isRestartPending) return { reason: 'restart', detail: 'restart requested' };
+  if (outcome.kind === 'ended') {
+    if (options.reconnect === false) return { end: endRun(run, 'ended') };
+    return { reason: 'ended', detail: 'server closed the stream' };
+  }
+  const { error } = outcome;
+  if (error instanceof NoContentError) return { end: endRun(run, 'no-content') };
+  const typed = toSsekitError(error, options.url);
+  if (!isRetryable(typed)) return { end: endRun(run, 'failed', typed) };
+  const maxRetries = options.maxRetries ?? 5;
+  // Retryable but not retried: the target is unavailable (exit 3), as after the last retry.
+  if (options.reconnect === false) return { end: endRun(run, 'failed', giveUp(typed, 0)) };
+  if (run.attempt > maxRetries) return { end: endRun(run, 'failed', giveUp(typed, maxRetries)) };
+  const isStatus = typed instanceof HttpStatusError;
+  return {
+    reason: typed.code === 'SSEKIT_STALLED' ? 'stalled' : isStatus ? 'status' : 'network',
+    detail: isStatus ? describeStatus(typed.status) : typed.message,
+    minimumMs: isStatus ? typed.retryAfterMs : undefined,
   };
+}
 
-  let attempt = 0;
-  for (;;) {
-    if (signal.aborted) return end('aborted');
-    attempt += 1;
-    onStatus({ kind: 'connecting', attempt });
-    const attemptController = new AbortController();
-    const onAbort = (): void => attemptController.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const startedAt = performance.now();
-    let outcome: { kind: 'ended' } | { kind: 'error'; error: unknown };
-    try {
-      const opened = await openStream({
-        url: options.url,
-        headers: options.headers ?? {},
-        token: options.token,
-        lastEventId: parser.lastEventId,
-        dispatcher: options.dispatcher,
-        signal: attemptController.signal,
-      });
-      policy.setHeaderDelay(reconnectDelayHeaderMs(opened.headers));
-      policy.onOpen();
-      attempt = 0;
-      parser.reset();
-      onStatus({ kind: 'open', status: opened.status, headersMs: performance.now() - startedAt, url: opened.url.href });
-      outcome = await pump(opened.body, startedAt);
-    } catch (error) {
-      outcome = { kind: 'error', error };
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-    parser.end();
-    if (signal.aborted) return end('aborted');
-    if (fatal !== undefined) return end('failed', fatal);
-
-    let reason: ReconnectReason;
-    let detail: string;
-    let minimumMs: number | undefined;
-    if (outcome.kind === 'ended') {
-      if (!reconnect) return end('ended');
-      reason = 'ended';
-      detail = 'server closed the stream';
-    } else {
-      const { error } = outcome;
-      if (error instanceof NoContentError) return end('no-content');
-      const typed = toSsekitError(error, options.url);
-      if (!isRetryable(typed)) return end('failed', typed);
-      // Retryable but not retried: the target is unavailable (exit 3), as after the last retry.
-      if (!reconnect) return end('failed', giveUp(typed, 0));
-      if (attempt > maxRetries) return end('failed', giveUp(typed, maxRetries));
-      reason = typed.code === 'SSEKIT_STALLED' ? 'stalled' : typed instanceof HttpStatusError ? 'status' : 'network';
-      detail = typed instanceof HttpStatusError ? describeStatus(typed.status) : typed.message;
-      minimumMs = typed instanceof HttpStatusError ? typed.retryAfterMs : undefined;
-    }
-    const { delayMs, source } = policy.nextDelay(minimumMs);
-    onStatus({ kind: 'reconnecting', delayMs, attempt: attempt + 1, reason, detail, source });
-    if (!(await sleep(delayMs, signal))) return end('aborted');
+/** Phase 3: the delay before the next attempt; a restart skips it. False when `signal` aborted. */
+async function waitToReconnect(run: ConnectionRun, decision: Exclude<Decision, { end: SseConnectionEnd }>, signal: AbortSignal): Promise<boolean> {
+  if (run.isRestartPending) {
+    run.isRestartPending = false;
+    run.onStatus({ kind: 'reconnecting', delayMs: 0, attempt: run.attempt + 1, reason: 'restart', detail: decision.detail, source: 'restart' });
+    return !signal.aborted;
   }
-
-  /** Reads the body into the parser until it ends, errors, stalls or is too large. */
-  function pump(body: Dispatcher.ResponseData['body'], startedAt: number): Promise<{ kind: 'ended' } | { kind: 'error'; error: unknown }> {
-    return new Promise((resolve) => {
-      let isDone = false;
-      let isFirstChunk = true;
-      let lastByteAt = performance.now();
-      let watchdog: NodeJS.Timeout | undefined;
-      const timeoutMs = options.heartbeatTimeoutMs;
-      const finish = (result: { kind: 'ended' } | { kind: 'error'; error: unknown }): void => {
-        if (isDone) return;
-        isDone = true;
-        if (watchdog !== undefined) clearTimeout(watchdog);
-        body.off('data', onData);
-        body.off('end', onEnd);
-        body.off('error', onError);
-        discardBody(body);
-        resolve(result);
-      };
-      // One timer per stream, re-armed only when it fires (not on every chunk).
-      const arm = (inMs: number): void => {
-        watchdog = setTimeout(checkStall, inMs);
-        watchdog.unref();
-      };
-      const checkStall = (): void => {
-        const idleMs = performance.now() - lastByteAt;
-        if (timeoutMs === undefined) return;
-        if (idleMs >= timeoutMs) {
-          onStatus({ kind: 'stalled', idleMs });
-          finish({ kind: 'error', error: new StallError(idleMs) });
-        } else arm(timeoutMs - idleMs);
-      };
-      const onData = (chunk: Buffer): void => {
-        lastByteAt = performance.now();
-        if (isFirstChunk) {
-          isFirstChunk = false;
-          onStatus({ kind: 'first-byte', firstByteMs: lastByteAt - startedAt });
-        }
-        handlers.onBytes?.(chunk.length);
-        try {
-          parser.feed(chunk);
-        } catch (error) {
-          finish({ kind: 'error', error });
-          return;
-        }
-        if (fatal !== undefined) finish({ kind: 'ended' });
-      };
-      const onEnd = (): void => finish({ kind: 'ended' });
-      const onError = (error: Error): void => finish({ kind: 'error', error });
-      body.on('data', onData);
-      body.on('end', onEnd);
-      body.on('error', onError);
-      if (timeoutMs !== undefined) arm(timeoutMs);
-      if (signal.aborted) finish({ kind: 'ended' });
-    });
+  const { delayMs, source } = run.policy.nextDelay(decision.minimumMs);
+  run.onStatus({ kind: 'reconnecting', delayMs, attempt: run.attempt + 1, reason: decision.reason, detail: decision.detail, source });
+  const controller = linkedController(signal);
+  run.interrupt = controller;
+  try {
+    await sleep(delayMs, controller.signal);
+  } finally {
+    run.interrupt = undefined;
+    controller.dispose();
   }
+  if (run.isRestartPending) {
+    run.isRestartPending = false;
+    run.onStatus({ kind: 'reconnecting', delayMs: 0, attempt: run.attempt + 1, reason: 'restart', detail: 'restart requested', source: 'restart' });
+  }
+  return !signal.aborted;
+}
+
+function endRun(run: ConnectionRun, reason: SseConnectionEnd['reason'], error?: SsekitError): SseConnectionEnd {
+  const lastEventId = run.parser.lastEventId;
+  if (error !== undefined) {
+    run.onStatus({ kind: 'failed', error });
+    return { reason, error, lastEventId };
+  }
+  run.onStatus({ kind: 'closed', reason: reason === 'failed' ? 'ended' : reason });
+  return { reason, lastEventId };
+}
+
+/** An AbortController that also aborts with `outer`; `dispose` unlinks it. */
+function linkedController(outer: AbortSignal): AbortController & { dispose(): void } {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(outer.reason);
+  if (outer.aborted) onAbort();
+  else outer.addEventListener('abort', onAbort, { once: true });
+  return Object.assign(controller, { dispose: () => outer.removeEventListener('abort', onAbort) });
 }
 
 function toSsekitError(error: unknown, url: URL): SsekitError {

@@ -61,8 +61,16 @@ describe('bench flags in clear words', () => {
     const api = await requireFastApi(context);
     const run = await runCli(['bench', `${api.origin}/api/admin/events`, ...MINT, '--publish', `${api.origin}/orders`, '--body', '{"note":"{{nonce}}"}', '--rate', '5', '--clients', '2', '--ramp', '0s', '--duration', '1s', '--leak-grace', '0s'], { timeoutMs: 40_000 });
     expect(run.exitCode).toBe(99);
-    expect(run.stderr).toMatch(/publish failed: producer answered 422 \(detail: "body\.pickup_address: field required; body\.delivery_address: field required; body\.boxes_count: field required"\)/);
+    expect(run.stderr).toMatch(/publish failed: producer answered 422 [A-Za-z ]*\("body\.pickup_address: field required; body\.delivery_address: field required; body\.boxes_count: field required"\)/);
     expect(run.stderr).toMatch(/check --data \(bench: --body\)/);
+  });
+
+  it("fails a run over --max-self-lag (ssekit's own lag), named in the thresholds", async () => {
+    const server = await startTestServer({ profiles: ['admin-orders'] });
+    const run = await runCli(['bench', `${server.url}/api/admin/events`, ...MINT, '--clients', '3', '--ramp', '0s', '--duration', '2s', '--leak-grace', '0s', '--max-self-lag', '1us', '--json'], { timeoutMs: 40_000 });
+    expect(run.exitCode).toBe(99);
+    const result = JSON.parse(run.stdout) as BenchResult;
+    expect(result.thresholds.find((t) => t.metric === 'lag.p99')).toMatchObject({ expression: 'lag.p99<0.001ms', passed: false });
   });
 
   it('shows the defaults in --help', async () => {

@@ -44,7 +44,8 @@ describe('connection-leak detection', () => {
     expect(result.leak.leaked).toBeGreaterThanOrEqual(20);
     expect(result.leak.maxDrift).toBeGreaterThan(0);
     expect(result.thresholds.filter((t) => !t.passed)).toEqual([expect.objectContaining({ expression: 'leaks==0', passed: false })]);
-    expect(result.thresholds.map((t) => t.expression)).toEqual(['leaks==0', 'open>=95%', 'lag.p99<50ms', 'undercount==0']);
+    // The guards: the lag guard's limit comes from SSEKIT_MAX_SELF_LAG, which the test helper raises.
+    expect(result.thresholds.map((t) => t.expression)).toEqual(['leaks==0', 'open>=95%', 'lag.p99<10000ms', 'undercount==0']);
     expect(result.self.socketsAtEnd).toBe(result.self.socketsAtStart);
   });
 });

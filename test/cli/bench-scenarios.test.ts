@@ -26,7 +26,7 @@ describe('scenarios against serve', () => {
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('PASSED');
     const result = JSON.parse(await readFile(out, 'utf8')) as BenchResult;
-    expect(result).toMatchObject({ schemaVersion: 1, kind: 'bench', endReason: 'passed', scenario: { name } });
+    expect(result).toMatchObject({ schemaVersion: 2, kind: 'bench', endReason: 'passed', scenario: { name } });
     expect(result.events.published).toBeGreaterThan(10);
     expect(result.events.delivered).toBeGreaterThan(0);
     expect(result.events.lost).toBe(0);

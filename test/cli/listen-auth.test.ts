@@ -211,6 +211,18 @@ describe('listen redirects', () => {
     expect(followed.accept).toBe('text/event-stream');
   });
 
+  it('drops every header redaction treats as a secret (X-Api-Key and friends) on a cross-origin redirect', async () => {
+    const target = await startSseServer({ body: 'data: moved\n\n', then: 'hold' });
+    const origin = await startSseServer(redirect(target.url, 302));
+    const secrets = ['X-Api-Key: k-1', 'X-Auth-Token: t-1', 'Proxy-Authorization: Basic eA==', 'X-Session-Id: s-1'];
+    const result = await runCli(['listen', origin.url, '--json', '--max-events', '1', ...secrets.flatMap((h) => ['-H', h]), '-H', 'X-Tenant: acme']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const [sent, followed] = [origin.requests[0]?.headers ?? {}, target.requests[0]?.headers ?? {}];
+    expect([sent['x-api-key'], sent['x-auth-token'], sent['x-session-id']]).toEqual(['k-1', 't-1', 's-1']);
+    for (const name of ['x-api-key', 'x-auth-token', 'proxy-authorization', 'x-session-id']) expect(followed, name).not.toHaveProperty(name);
+    expect(followed['x-tenant']).toBe('acme');
+  });
+
   it('does not carry a --token-query parameter to another origin', async () => {
     const target = await startSseServer({ body: 'data: moved\n\n', then: 'hold' });
     const origin = await startSseServer(redirect(`${target.url}?channel=x`, 302));

@@ -55,11 +55,15 @@ describe('listen --json records', () => {
     ]);
   });
 
-  it('prints heartbeat events (they are dispatched events) but never comments', async () => {
-    const server = await startSseServer({ body: ': ping\n\n:keepalive\nevent: heartbeat\ndata:\n\nevent: ping\ndata: {"timestamp":1}\n\n' });
-    const result = await runCli(['listen', server.url, '--json', '--no-reconnect']);
+  it('prints heartbeat events (they are dispatched events), and comments only with --heartbeats, in order', async () => {
+    const body = ': ping\n\n:keepalive\nevent: heartbeat\ndata:\n\nevent: ping\ndata: {"timestamp":1}\n\n';
+    const result = await runCli(['listen', (await startSseServer({ body })).url, '--json', '--no-reconnect']);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(jsonLines(result.stdout).map((e) => e['event'])).toEqual(['heartbeat', 'ping']);
+    const withComments = await runCli(['listen', (await startSseServer({ body })).url, '--json', '--no-reconnect', '--heartbeats']);
+    const lines = jsonLines(withComments.stdout);
+    expect(lines.map((e) => e['comment'] ?? e['event'])).toEqual(['ping', 'keepalive', 'heartbeat', 'ping']);
+    expect(Object.keys(lines[0] ?? {}).sort()).toEqual(['comment', 'stream', 'time']);
   });
 
   it('writes status lines to stderr, never to stdout', async () => {
@@ -134,6 +138,15 @@ describe('listen limits', () => {
       ['message', 'a'],
       ['done', 'd'],
     ]);
+  });
+
+  it('--until and --max-events count only events that pass the filters (issue 13: --until stopped on an event --grep hid)', async () => {
+    const body = 'event: order.created\ndata: store-9\n\nevent: order.created\ndata: store-1 first\n\ndata: store-1 second\n\nevent: order.created\ndata: store-1 third\n\n';
+    const until = await runCli(['listen', (await startSseServer({ body, then: 'hold' })).url, '--json', '--grep', 'store-1', '--until', 'order.created']);
+    expect(until.exitCode, until.stderr).toBe(0);
+    expect(jsonLines(until.stdout).map((e) => e['data'])).toEqual(['store-1 first']);
+    const counted = await runCli(['listen', (await startSseServer({ body, then: 'hold' })).url, '--json', '--event', 'order.*', '--max-events', '2']);
+    expect(jsonLines(counted.stdout).map((e) => e['data'])).toEqual(['store-9', 'store-1 first']);
   });
 
   it('closes the connection when a limit ends the run', async () => {
@@ -257,13 +270,26 @@ describe('listen several streams', () => {
     for (const line of connected) expect(line).toMatch(/^\[[^\]]+\] connected 200/);
   });
 
-  it('exits with the failing stream code and names it', async () => {
-    const good = await startSseServer({ body: 'data: ok\n\n' });
+  it('a refused stream ends only itself: the others go on, its error prints once, the exit code is the worst', async () => {
+    const good = await startSseServer({ body: ['data: ok\n\n', { pauseMs: 300 }, 'data: later\n\n'] });
+    const bad = await startSseServer(jsonResponse(409, { code: 'stream_limit' }));
+    const broken = await startSseServer({ headers: { 'content-type': 'text/html' }, body: '<html>' });
+    const result = await runCli(['listen', `${good.origin}/ok`, `${bad.origin}/denied`, `${broken.origin}/html`, '--json', '--no-reconnect']);
+    expect(result.exitCode, result.stderr).toBe(5);
+    expect(jsonLines(result.stdout).map((e) => e['data'])).toEqual(['ok', 'later']);
+    expect(result.stderr.match(/stream_limit/g), result.stderr).toHaveLength(1);
+    expect(result.stderr).toMatch(/^\[denied\] failed: server answered 409 Conflict \("stream_limit"\)/m);
+    expect(result.stderr).toMatch(/^\[html\] failed: expected Content-Type text\/event-stream/m);
+    expect(result.stderr).toMatch(/^ssekit: 2 of 3 streams failed/m);
+  });
+
+  it('--fail-fast stops every stream at the first failure', async () => {
+    const good = await startSseServer({ body: 'data: ok\n\n', then: 'hold' });
     const bad = await startSseServer({ status: 401, headers: { 'content-type': 'text/plain' } });
-    const result = await runCli(['listen', `${good.origin}/ok`, `${bad.origin}/denied`, '--json', '--no-reconnect']);
-    expect(result.exitCode).toBe(4);
-    expect(jsonLines(result.stdout).map((e) => e['data'])).toEqual(['ok']);
-    expect(result.stderr).toMatch(/^ssekit: .*401/m);
+    const result = await runCli(['listen', `${good.origin}/ok`, `${bad.origin}/denied`, '--json', '--fail-fast']);
+    expect(result.exitCode, result.stderr).toBe(4);
+    expect(result.stderr).toMatch(/^ssekit: 1 of 2 streams failed \(--fail-fast stopped the others\)/m);
+    await good.waitForIdle(5_000);
   });
 });
 
@@ -279,6 +305,10 @@ describe('listen usage errors', () => {
     ['a bad --max-events', ['listen', 'http://127.0.0.1:9/e', '--max-events', 'many']],
     ['a bad --max-retries', ['listen', 'http://127.0.0.1:9/e', '--max-retries', '-3']],
     ['a bad --ttl', ['listen', 'http://127.0.0.1:9/e', '--jwt-secret', 's', '--ttl', 'forever']],
+    ['--data with --method GET', ['listen', 'http://127.0.0.1:9/e', '--method', 'GET', '--data', '{}']],
+    ['--content-type without --data', ['listen', 'http://127.0.0.1:9/e', '--content-type', 'text/plain']],
+    ['a --method that is not a token', ['listen', 'http://127.0.0.1:9/e', '--method', 'PO ST']],
+    ['a --data file that does not exist', ['listen', 'http://127.0.0.1:9/e', '--data', '@/nonexistent/body.json']],
   ])('exits 2 with one ssekit: line for %s', async (_label, args) => {
     const result = await runCli(args);
     expect(result.exitCode, result.stderr).toBe(2);

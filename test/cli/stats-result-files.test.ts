@@ -48,10 +48,10 @@ describe('stats report', () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(/^ssekit: .*notes\.txt: not JSON/m);
     expect(run.stderr.split('\n').filter((l) => l.startsWith('ssekit:'))).toHaveLength(1);
-    const future = await write(dir, 'future.json', { ...makeResult(), schemaVersion: 2 });
+    const future = await write(dir, 'future.json', { ...makeResult(), schemaVersion: 3 });
     const wrongVersion = await runCli(['stats', 'report', future]);
     expect(wrongVersion.exitCode).toBe(2);
-    expect(wrongVersion.stderr).toMatch(/future\.json: schemaVersion 2 is not supported \(this ssekit reads 1\)/);
+    expect(wrongVersion.stderr).toMatch(/future\.json: schemaVersion 3 is not supported \(this ssekit reads 1 and 2\)/);
     const missing = await runCli(['stats', 'report', join(dir, 'nope.json')]);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/nope\.json: no such file/);
@@ -88,7 +88,7 @@ describe('stats merge', () => {
     expect(run.exitCode).toBe(0);
     expect(run.stderr).toMatch(/merged 3 shards of admin-orders \(run run-1\) → .*total\.json: 1000 latency samples/);
     const merged = JSON.parse(await readFile(out, 'utf8')) as BenchResult;
-    expect(merged).toMatchObject({ schemaVersion: 1, kind: 'bench', shard: null, events: { published: 15, lost: 3 } });
+    expect(merged).toMatchObject({ schemaVersion: 2, kind: 'bench', shard: null, events: { published: 15, lost: 3 } });
     const all = createLatencyHistogram();
     for (const v of parts.flat()) all.recordMs(v);
     const reference = summarizeLatency(decodeLatencyHistogram(all.encode()));

@@ -6,6 +6,13 @@ import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 
+/**
+ * The environment of every CLI run in tests: no colour, and a generous lag guard — tests share
+ * two cores with each other, so ssekit's own event loop lags for reasons no test is about (the
+ * tests of the guard set SSEKIT_MAX_SELF_LAG themselves).
+ */
+const TEST_ENV: Record<string, string> = { NO_COLOR: '1', SSEKIT_MAX_SELF_LAG: '10s' };
+
 /** Absolute path of the CLI shim. */
 export const BIN = fileURLToPath(new URL('../../bin/ssekit.js', import.meta.url));
 
@@ -21,7 +28,7 @@ export interface CliRun {
 export async function runCli(args: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Promise<CliRun> {
   const result = await execa('node', [BIN, ...args], {
     reject: false,
-    env: { NO_COLOR: '1', ...options.env },
+    env: { ...TEST_ENV, ...options.env },
     timeout: options.timeoutMs ?? 20_000,
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
   });
@@ -29,7 +36,7 @@ export async function runCli(args: readonly string[], options: { env?: Record<st
 }
 
 function spawnCli(args: readonly string[], env: Record<string, string> | undefined) {
-  return execa('node', [BIN, ...args], { reject: false, env: { NO_COLOR: '1', ...env }, stdin: 'ignore', buffer: true });
+  return execa('node', [BIN, ...args], { reject: false, env: { ...TEST_ENV, ...env }, stdin: 'ignore', buffer: true });
 }
 
 export interface CliProcess {

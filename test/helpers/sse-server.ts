@@ -40,6 +40,10 @@ export interface RecordedRequest {
   /** Path and query as sent, e.g. `/events?token=abc`. */
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
+  /** The request body as text, filled as it arrives (complete once the handler's response starts, for small bodies). */
+  readonly body: string;
+  /** `1.1`, or `2.0` for HTTP/2. */
+  readonly httpVersion: string;
 }
 
 export interface SseServer {
@@ -76,7 +80,8 @@ export async function startSseServer(spec: SseServerSpec, options: SseServerOpti
   let self: SseServer | undefined;
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    const record = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '', httpVersion: req.httpVersion };
+    requests.push(record);
     const requestNumber = requests.length;
     open.add(res);
     const done = (): void => {
@@ -84,7 +89,10 @@ export async function startSseServer(spec: SseServerSpec, options: SseServerOpti
     };
     res.on('close', done);
     res.on('finish', done);
-    req.resume();
+    // Reading the body also keeps the request flowing, as resume() would.
+    req.on('data', (chunk: Buffer) => {
+      record.body += chunk.toString('utf8');
+    });
     notify();
     const step = pickSpec(spec, requestNumber);
     const handler: SseHandler = typeof step === 'function' ? step : (_q, r) => playScript(r, step);
@@ -292,4 +300,117 @@ export function frame(fields: { event?: string; id?: string; retry?: number; dat
   if (fields.retry !== undefined) out += `retry: ${fields.retry}\n`;
   if (fields.data !== undefined) for (const line of fields.data.split('\n')) out += `data: ${line}\n`;
   return `${out}\n`;
+}
+
+/** What the CONNECT proxy saw of one tunnel. */
+export interface ProxiedTunnel {
+  /** The `CONNECT` target, e.g. `sse.test:443`. */
+  readonly target: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+export interface ConnectProxy {
+  /** `http://127.0.0.1:<port>`, for HTTPS_PROXY / HTTP_PROXY. */
+  readonly url: string;
+  readonly tunnels: ProxiedTunnel[];
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * A small HTTP CONNECT proxy on 127.0.0.1:0 (the way clients reach https, and undici reaches
+ * http too, through a proxy). Every tunnel goes to `resolve(host, port)`, so tests can name a
+ * target host that does not exist (`sse.test`): a request that arrives proves it went through
+ * the proxy. `refuse` answers 403 instead, for the error path.
+ */
+export async function startConnectProxy(options: { resolve: (host: string, port: number) => { host: string; port: number }; refuse?: boolean }): Promise<ConnectProxy> {
+  const { connect } = await import('node:net');
+  const tunnels: ProxiedTunnel[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((_req, res) => {
+    res.writeHead(405, { 'content-type': 'text/plain' });
+    res.end('CONNECT only');
+  });
+  server.on('connect', (req: IncomingMessage, client: import('node:net').Socket, head: Buffer) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => client.destroy());
+    tunnels.push({ target: req.url ?? '', headers: req.headers });
+    if (options.refuse === true) {
+      client.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    const [host = '', port = '0'] = (req.url ?? '').split(/:(?=\d+$)/);
+    const to = options.resolve(host, Number(port));
+    const upstream = connect(to.port, to.host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.on('close', () => {
+      sockets.delete(upstream);
+      client.destroy();
+    });
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  let isClosed = false;
+  const close = async (): Promise<void> => {
+    if (isClosed) return;
+    isClosed = true;
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  try {
+    onTestFinished(close);
+  } catch {
+    // Started outside a test: the caller closes it.
+  }
+  return { url: `http://127.0.0.1:${port}`, tunnels, close };
+}
+
+/** Reads a request body to a string (POST/REPORT streams). */
+export function readRequestBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+/** A test CA and a server certificate it signed (PEM), made with openssl in a temporary folder. */
+export interface TestCertificates {
+  readonly caPem: string;
+  /** The CA certificate's path, for `--cacert`. */
+  readonly caFile: string;
+  readonly key: string;
+  readonly cert: string;
+}
+
+/**
+ * Generates a CA and a server certificate for `127.0.0.1` and the given DNS names; undefined
+ * when openssl is missing (callers skip with a reason). The folder is removed at exit.
+ */
+export async function makeTestCertificates(dnsNames: readonly string[] = []): Promise<TestCertificates | undefined> {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'ssekit-ca-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const at = (name: string): string => join(dir, name);
+  const run = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
+  const san = ['IP:127.0.0.1', ...dnsNames.map((n) => `DNS:${n}`)].join(',');
+  try {
+    run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', at('ca.key'), '-out', at('ca.pem'), '-days', '2', '-subj', '/CN=ssekit test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+    run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', '/CN=127.0.0.1']);
+    writeFileSync(at('ext.cnf'), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
+    run(['x509', '-req', '-in', at('server.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key'), '-CAcreateserial', '-out', at('server.pem'), '-days', '2', '-extfile', at('ext.cnf')]);
+  } catch {
+    return undefined;
+  }
+  return { caPem: readFileSync(at('ca.pem'), 'utf8'), caFile: at('ca.pem'), key: readFileSync(at('server.key'), 'utf8'), cert: readFileSync(at('server.pem'), 'utf8') };
 }

@@ -33,9 +33,29 @@ describe('reconnect policy', () => {
   it('backs off from the hint when reconnects keep failing', () => {
     const policy = createReconnectPolicy({ initialMs: 100, maxMs: 30_000, random: () => 1 });
     policy.setServerRetry(1000);
-    expect(policy.nextDelay().delayMs).toBe(1000);
-    expect(policy.nextDelay().delayMs).toBe(1000);
-    expect(policy.nextDelay().delayMs).toBe(2000);
+    expect([1, 2, 3].map(() => policy.nextDelay().delayMs)).toEqual([1000, 2000, 4000]);
+  });
+
+  it('never reconnects sooner than the server hint, whatever the jitter draws (issue 11)', () => {
+    for (const draw of [0, 0.25, 0.5, 0.99]) {
+      const header = createReconnectPolicy({ initialMs: 500, maxMs: 30_000, random: () => draw });
+      header.setHeaderDelay(3000);
+      const headerDelays = [1, 2, 3, 4].map(() => header.nextDelay().delayMs);
+      for (const d of headerDelays) expect(d, `draw ${draw}: ${headerDelays.join(', ')}`).toBeGreaterThanOrEqual(3000);
+      const retry = createReconnectPolicy({ initialMs: 500, maxMs: 2000, random: () => draw });
+      retry.setServerRetry(1500);
+      // A cap below twice the hint still keeps the hint as the floor.
+      for (const d of [1, 2, 3].map(() => retry.nextDelay().delayMs)) expect(d).toBeGreaterThanOrEqual(1500);
+    }
+  });
+
+  it('reconnects exactly after the hint again once a stream opened', () => {
+    const policy = createReconnectPolicy({ random: () => 0 });
+    policy.setHeaderDelay(3000);
+    policy.nextDelay();
+    policy.nextDelay();
+    policy.onOpen();
+    expect(policy.nextDelay()).toEqual({ delayMs: 3000, source: 'header' });
   });
 
   it('clamps a hostile retry so it can neither overflow setTimeout nor spin', () => {

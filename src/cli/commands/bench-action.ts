@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import { parseDuration } from '../../core/duration.js';
+import { parseDuration, parsePositiveDuration } from '../../core/duration.js';
 import { redactText, registerSecret } from '../../core/redact.js';
 import { createProducer } from '../../producers/producer.js';
 import type { BenchResult } from '../../metrics/bench-result.js';
@@ -50,6 +50,7 @@ export interface BenchFlags extends AuthFlags, HttpFlags {
   readonly runId?: string;
   readonly startAt?: string;
   readonly workers?: string;
+  readonly maxSelfLag?: string;
   /** Internal: run as worker i of `bench --workers` (the plan comes over IPC). */
   readonly worker?: string;
   readonly out?: string;
@@ -160,7 +161,7 @@ function parseWorkers(text: string | undefined, shard: Shard | undefined): numbe
 
 /** Reads the scenario (or the stream URL) and the flags into a validated plan: every problem at once, before anything starts. */
 async function prepareBench(argument: string | undefined, flags: BenchFlags, sources: { isConnectTimeoutSet: boolean }, env: CliContext['env']): Promise<PreparedBench> {
-  const http = await resolveHttpFlags(flags);
+  const http = await resolveHttpFlags(flags, env);
   const isEmbedded = argument === undefined && flags.target === undefined;
   let raw: Record<string, unknown>;
   let source: string;
@@ -232,6 +233,7 @@ async function overridesFrom(flags: BenchFlags, context: { target: string | unde
     connectTimeoutMs: context.connectTimeoutMs,
     heartbeatTimeoutMs: flags.heartbeatTimeout === undefined ? undefined : parseDuration(flags.heartbeatTimeout, '--heartbeat-timeout'),
     leakGraceMs: flags.leakGrace === undefined ? undefined : parseDuration(flags.leakGrace, '--leak-grace'),
+    maxSelfLagMs: flags.maxSelfLag === undefined ? undefined : parsePositiveDuration(flags.maxSelfLag, '--max-self-lag'),
   };
 }
 

@@ -32,6 +32,7 @@ export function registerBenchCommand(program: Command, run: RunCommand): void {
     .addOption(new Option('--server-stats-token <token>', "bearer token for the stats reads (default: the streams' credentials when on their origin)").env('SSEKIT_SERVER_STATS_TOKEN'))
     .option('--server-stats-header <header>', "extra header for the stats reads, 'Name: value' (repeatable)", collect)
     .option('--threshold <expr>', "pass/fail rule, repeatable: 'p99<500ms', 'p(95)<1s', 'loss==0', 'leaks==0', 'errors<1%', 'connect.p95<1s', 'open>=95%'", collect)
+    .addOption(new Option('--max-self-lag <duration>', "ssekit's own event-loop lag (p99) over which the run fails, its latency being its own (default 50ms; raise it on a busy shared runner)").env('SSEKIT_MAX_SELF_LAG'))
     .option('--heartbeat-timeout <duration>', 'a stream with no byte for this long is stalled and reconnects (default off)')
     .option('--leak-grace <duration>', 'after closing every stream, wait this long for the server count to settle (default 5s)')
     .option('--workers <n|auto>', 'run N shard processes on this machine, each with its own file limit and loopback source address, and merge them (auto: one per core)')

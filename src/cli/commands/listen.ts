@@ -1,22 +1,31 @@
 /**
  * `ssekit listen <url...>`: tail one or several SSE streams. Flags → ListenOptions → runListen
- * → a sink (pretty or NDJSON). Exit code from how it ended.
+ * → a sink (pretty, NDJSON or raw) over stdout with backpressure. Exit code from how it ended:
+ * with several streams, the worst of the failed ones. SIGHUP restarts every stream.
  */
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ExitCode, InterruptedError, SsekitError } from '../../core/errors.js';
+import { ExitCode, InterruptedError, SsekitError, UsageError } from '../../core/errors.js';
 import { parseDuration, parsePositiveByteSize, parsePositiveDuration } from '../../core/duration.js';
 import { redactText, redactUrl } from '../../core/redact.js';
-import { runListen, type ListenOptions, type ListenStream } from '../../listen/run-listen.js';
+import { runListen, type ListenOptions, type ListenResult, type ListenSink, type ListenStream } from '../../listen/run-listen.js';
 import { createNdjsonSink } from '../../sinks/ndjson.js';
+import { createSinkOutput, type SinkOutput } from '../../sinks/output.js';
 import { createPrettySink, formatStatus } from '../../sinks/pretty.js';
+import { createRawSink } from '../../sinks/raw.js';
 import { withStreamAgent } from '../../transport/agent.js';
 import type { TokenPlacement } from '../../transport/auth.js';
+import { createRestartTrigger } from '../../transport/restart-trigger.js';
+import type { StreamStatus } from '../../transport/sse-connection.js';
 import type { CliContext, RunCommand } from '../context.js';
 import { addAuthFlags, authFlagsOf, type AuthFlags } from '../flags/auth.js';
 import { resolveToken } from '../flags/credentials.js';
 import { addHttpFlags, collect, parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 
 interface ListenFlags extends AuthFlags, HttpFlags {
+  readonly method?: string;
+  readonly data?: string;
+  readonly contentType?: string;
   readonly lastEventId?: string;
   readonly maxEventSize: string;
   readonly reconnect: boolean;
@@ -25,6 +34,7 @@ interface ListenFlags extends AuthFlags, HttpFlags {
   readonly retryMax: string;
   readonly heartbeatTimeout?: string;
   readonly json?: boolean;
+  readonly raw?: boolean;
   readonly compact?: boolean;
   readonly heartbeats?: boolean;
   readonly event?: readonly string[];
@@ -32,6 +42,7 @@ interface ListenFlags extends AuthFlags, HttpFlags {
   readonly maxEvents?: string;
   readonly maxTime?: string;
   readonly until?: string;
+  readonly failFast?: boolean;
 }
 
 /** Registers `listen`. */
@@ -43,40 +54,53 @@ export function registerListenCommand(program: Command, run: RunCommand): void {
   addHttpFlags(command);
   addAuthFlags(command);
   command
+    .option('--method <method>', 'request method, e.g. POST or REPORT (default GET, or POST with --data)')
+    .option('-d, --data <text|@file>', 'request body, resent on every reconnect (LLM-style streams: POST a prompt, read data: chunks)')
+    .option('--content-type <type>', 'Content-Type of --data (default application/json for a JSON body, else text/plain)')
     .option('--last-event-id <id>', 'Last-Event-ID for the first request')
-    .option('--max-event-size <size>', 'largest line or event accepted; over it the stream ends (exit 5)', '1MiB')
+    .option('--max-event-size <size>', 'largest line or event accepted, after decompression; over it the stream ends (exit 5)', '1MiB')
     .option('--no-reconnect', 'stop when the stream ends or fails instead of reconnecting')
     .option('--max-retries <n>', 'consecutive failed attempts before giving up (reset after a successful open)', '5')
     .option('--retry-initial <duration>', 'first backoff delay when the server gives no retry hint', '500ms')
     .option('--retry-max <duration>', 'backoff cap', '30s')
     .option('--heartbeat-timeout <duration>', 'reconnect when no byte at all arrives for this long')
-    .option('--json', 'one JSON object per event per line (time, stream, event, type, id, data, json)')
+    .option('--json', 'one JSON object per event per line (time, stream, event, type, id, data, json); with --heartbeats also comments')
+    .option('--raw', "the stream's bytes as received (escaped for the terminal), like curl -N, with ssekit's reconnects")
     .option('--compact', 'one line per event (no pretty-printed JSON)')
-    .option('--heartbeats', 'show comments and ping/heartbeat events, dimmed')
+    .option('--heartbeats', 'show comments and ping/heartbeat events (dimmed; in --json, comments as {"comment": ...} lines)')
     .option('--event <glob>', 'only events whose type matches (raw or normalized; repeatable), e.g. order.*', collect)
     .option('--grep <regex>', 'only events whose data matches')
-    .option('--max-events <n>', 'stop after this many events')
+    .option('--max-events <n>', 'stop after this many events (counting only events that pass --event/--grep)')
     .option('--max-time <duration>', 'stop after this long')
-    .option('--until <type>', 'stop after the first event of this type')
+    .option('--until <type>', 'stop after the first event of this type that passes --event/--grep')
+    .option('--fail-fast', 'with several streams, stop them all when one fails (default: a failed stream ends only itself)')
     .addHelpText(
       'after',
       `
+Several streams: a stream that is refused or fails ends only itself; the others go on, each
+failure is printed once as it happens, and the exit code is the worst one (--fail-fast stops all).
+Restart: kill -HUP <pid> makes a running listen drop every stream and reconnect at once, with
+its Last-Event-ID. Proxies: HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured (never for loopback).
+
 Examples:
   $ ssekit listen http://127.0.0.1:8787/api/admin/events --jwt-secret ssekit-dev-secret-change-me --role admin --sub 1
   $ SSEKIT_TOKEN=... ssekit listen https://api.example.com/api/v1/streams/deals https://api.example.com/api/v1/streams/tasks
-  $ ssekit listen http://127.0.0.1:8787/admin/orders/sse --json --event 'order_*' | jq .json`,
+  $ ssekit listen http://127.0.0.1:8787/admin/orders/sse --json --event 'order_*' | jq .json
+  $ ssekit listen https://llm.example.com/v1/chat --data '{"prompt":"hi","stream":true}' --raw`,
     )
     .action((urls: string[], flags: ListenFlags, self: Command) => run((ctx) => listen(urls, authFlagsOf(flags, self), ctx)));
 }
 
 async function listen(urls: readonly string[], flags: ListenFlags, ctx: CliContext): Promise<number> {
-  const http = await resolveHttpFlags(flags);
+  const http = await resolveHttpFlags(flags, ctx.env);
   const token = await resolveToken(flags);
   const parsedUrls = urls.map((text) => parseHttpUrl(text, 'listen'));
+  checkOutputFlags(flags, parsedUrls.length);
   const streams = buildStreams(urls, parsedUrls, token);
   const options: Omit<ListenOptions, 'dispatcher'> = {
     streams,
     headers: http.headers,
+    ...(await requestOf(flags)),
     lastEventId: flags.lastEventId,
     maxEventBytes: parsePositiveByteSize(flags.maxEventSize, '--max-event-size'),
     reconnect: flags.reconnect,
@@ -90,34 +114,105 @@ async function listen(urls: readonly string[], flags: ListenFlags, ctx: CliConte
     maxTimeMs: flags.maxTime === undefined ? undefined : parsePositiveDuration(flags.maxTime, '--max-time'),
     untilType: flags.until,
     isHeartbeatHidden: flags.json !== true && flags.heartbeats !== true,
+    isFailFast: flags.failFast === true,
   };
-  const isMulti = streams.length > 1;
-  const write = (text: string): void => void ctx.stdout.write(text);
-  const writeStatus = (text: string): void => void ctx.stderr.write(text);
-  const sink =
-    flags.json === true
-      ? createNdjsonSink(write, (stream, status) => {
-          const text = formatStatus(status, isMulti);
-          if (text !== undefined) writeStatus(`${isMulti ? `[${stream.tag}] ` : ''}${text}\n`);
-        })
-      : createPrettySink({ write, writeStatus, useColor: ctx.useColor, isCompact: flags.compact === true, showHeartbeats: flags.heartbeats === true, showTags: isMulti });
+  // Everything is validated: only now take stdout, SIGHUP and the agent.
+  const stop = linkedStop(ctx.signal);
+  const output = createSinkOutput(ctx.stdout, (error) => stop.abort(error));
+  const restart = createRestartTrigger();
+  const onHangup = (): void => restart.restart();
+  process.on('SIGHUP', onHangup);
+  try {
+    return await withStreamAgent(http, async (dispatcher) => {
+      const result = await runListen({ ...options, dispatcher, flow: output.gate, restart }, createSink(flags, output, ctx, streams.length > 1), stop.signal);
+      return exitCodeOf(result, { output, ctx, streamCount: streams.length });
+    });
+  } finally {
+    process.off('SIGHUP', onHangup);
+    output.dispose();
+  }
+}
 
-  return withStreamAgent(http, async (dispatcher) => {
-    const result = await runListen({ ...options, dispatcher }, sink, ctx.signal);
-    if (result.endReason === 'interrupted') {
-      if (ctx.signal.reason instanceof InterruptedError && ctx.signal.reason.message === 'stdout closed') return ExitCode.ok;
-      ctx.stderr.write(`ssekit: interrupted after ${result.eventsShown} event${result.eventsShown === 1 ? '' : 's'}\n`);
-      return ExitCode.interrupted;
-    }
-    const first = result.errors[0];
-    if (first !== undefined) {
-      // Several streams: each failure was shown as it happened; the first one decides the exit code.
-      if (isMulti && result.errors.length > 1) ctx.stderr.write(`ssekit: ${result.errors.length} of ${streams.length} streams failed\n`);
-      const { error } = first;
-      throw isMulti ? new SsekitError(error.code, error.exitCode, `[${first.stream.tag}] ${error.message}`, { hint: error.hint, cause: error }) : error;
-    }
-    return ExitCode.ok;
-  });
+/** `--raw` shows one byte stream; it does not mix with the event printers. */
+function checkOutputFlags(flags: ListenFlags, urlCount: number): void {
+  if (flags.raw !== true) return;
+  if (flags.json === true || flags.compact === true) throw new UsageError('--raw prints the bytes as received: it does not go with --json or --compact');
+  if (urlCount > 1) throw new UsageError('--raw takes one stream URL (the bytes of several streams would interleave)');
+}
+
+/** Method, body and content type from --method, --data and --content-type. */
+async function requestOf(flags: ListenFlags): Promise<Pick<ListenOptions, 'method' | 'body' | 'contentType'>> {
+  const body = flags.data === undefined ? undefined : await readData(flags.data);
+  const method = (flags.method ?? (body === undefined ? 'GET' : 'POST')).toUpperCase();
+  if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method)) throw new UsageError(`--method: '${flags.method ?? ''}' is not an HTTP method`);
+  if (body !== undefined && (method === 'GET' || method === 'HEAD')) throw new UsageError(`--data: a ${method} request has no body`, { hint: 'use --method POST (the default with --data) or REPORT' });
+  if (flags.contentType !== undefined && body === undefined) throw new UsageError('--content-type describes --data: give both');
+  if (body === undefined) return { method };
+  return { method, body, contentType: flags.contentType ?? (isJson(body) ? 'application/json' : 'text/plain; charset=utf-8') };
+}
+
+async function readData(data: string): Promise<string> {
+  if (!data.startsWith('@')) return data;
+  try {
+    return await readFile(data.slice(1), 'utf8');
+  } catch (error) {
+    throw new UsageError(`--data: cannot read ${data.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The sink for the output flags; status lines go to stderr, tagged when there are several streams. */
+function createSink(flags: ListenFlags, output: SinkOutput, ctx: CliContext, isMulti: boolean): ListenSink {
+  const write = (text: string): void => output.write(text);
+  const writeStatus = (text: string): void => void ctx.stderr.write(text);
+  const onStatus = (stream: ListenStream, status: StreamStatus): void => {
+    const text = formatStatus(status, isMulti);
+    if (text === undefined) return;
+    for (const line of text.split('\n')) writeStatus(`${isMulti ? `[${stream.tag}] ` : ''}${line}\n`);
+  };
+  if (flags.raw === true) return createRawSink({ write, onStatus });
+  if (flags.json === true) return createNdjsonSink({ write, onStatus, showComments: flags.heartbeats === true });
+  return createPrettySink({ write, writeStatus, useColor: ctx.useColor, isCompact: flags.compact === true, showHeartbeats: flags.heartbeats === true, showTags: isMulti });
+}
+
+/** An AbortController that follows `outer` (Ctrl-C) and can also be aborted by a stdout failure. */
+function linkedStop(outer: AbortSignal): AbortController {
+  const stop = new AbortController();
+  if (outer.aborted) stop.abort(outer.reason);
+  else outer.addEventListener('abort', () => stop.abort(outer.reason), { once: true });
+  return stop;
+}
+
+/**
+ * The exit code: a stdout failure first (exit 2, as an unwritable -o is), then Ctrl-C (130; a
+ * reader that went away is 0), then the failed streams. With one stream its error is thrown as
+ * it is; with several, each was printed once as it happened, so the last line only counts them
+ * and carries the worst exit code (the highest: protocol 5 > refused 4 > unreachable 3).
+ */
+function exitCodeOf(result: ListenResult, env: { output: SinkOutput; ctx: CliContext; streamCount: number }): number {
+  const { output, ctx } = env;
+  if (output.failure !== undefined) {
+    throw new UsageError(`cannot write to stdout: ${output.failure.code ?? output.failure.message}`, { cause: output.failure, hint: 'the output went to a full disk or a closed file; events after that were not shown' });
+  }
+  if (result.endReason === 'interrupted') {
+    if (ctx.signal.reason instanceof InterruptedError && ctx.signal.reason.message === 'stdout closed') return ExitCode.ok;
+    ctx.stderr.write(`ssekit: interrupted after ${result.eventsShown} event${result.eventsShown === 1 ? '' : 's'}\n`);
+    return ExitCode.interrupted;
+  }
+  const first = result.errors[0];
+  if (first === undefined) return ExitCode.ok;
+  if (env.streamCount === 1) throw first.error;
+  const worst = result.errors.reduce((code, { error }) => (error.exitCode > code ? error.exitCode : code), first.error.exitCode);
+  const stopped = result.endReason === 'stream-failed' ? ' (--fail-fast stopped the others)' : '';
+  throw new SsekitError('SSEKIT_STREAMS_FAILED', worst, `${result.errors.length} of ${env.streamCount} streams failed${stopped}; each is named above`);
 }
 
 /** One ListenStream per URL, with a short, unique tag (last path segment, else host). */

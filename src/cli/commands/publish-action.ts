@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import { parseDuration, parsePositiveByteSize } from '../../core/duration.js';
+import { parseDuration, parsePositiveByteSize, parsePositiveDuration } from '../../core/duration.js';
 import { redactUrl } from '../../core/redact.js';
 import { DEFAULT_BODIES } from '../../producers/default-bodies.js';
 import { createProducer, producerKindOf } from '../../producers/producer.js';
@@ -40,12 +40,13 @@ export interface PublishFlags extends AuthFlags, HttpFlags {
   readonly json?: boolean;
   readonly maxEventSize: string;
   readonly out?: string;
+  readonly maxSelfLag?: string;
 }
 
 
 /** Runs `publish` with parsed flags; the exit code. */
 export async function publish(producerUrl: string, flags: PublishFlags, ctx: CliContext): Promise<number> {
-  const http = await resolveHttpFlags(flags);
+  const http = await resolveHttpFlags(flags, ctx.env);
   const auth = await authPlanFromFlags(flags);
   if (flags.watch === undefined || flags.watch.length === 0) throw new UsageError('publish needs at least one --watch <stream-url> to measure delivery');
   const listenersPerStream = parseCount(flags.listeners, '--listeners');
@@ -95,6 +96,7 @@ export async function publish(producerUrl: string, flags: PublishFlags, ctx: Cli
       openTimeoutMs: Math.max(http.connectTimeoutMs, 5_000),
       dispatcher,
       version: VERSION,
+      maxSelfLagMs: flags.maxSelfLag === undefined ? undefined : parsePositiveDuration(flags.maxSelfLag, '--max-self-lag'),
     };
     const reporter = createPublishTextReporter({ useColor: ctx.useColor, targetMs: options.targetMs });
     const isJson = flags.json === true;

@@ -30,6 +30,7 @@ export function registerPublishCommand(program: Command, run: RunCommand): void 
     .addOption(new Option('--gate <stat>', 'statistic checked against --target').choices(GATE_STATS).default('p99'))
     .option('--id-from <json-path>', "correlate by the id in the producer's response at this path (e.g. order_id)")
     .option('--id-path <json-path>', "…found in the delivered event's data at this path (e.g. data.order_id)")
+    .addOption(new Option('--max-self-lag <duration>', "ssekit's own event-loop lag (p99) over which the run fails, its latency being its own (default 50ms)").env('SSEKIT_MAX_SELF_LAG'))
     .option('--json', 'print the result as JSON (no per-event lines)')
     .option('-o, --out <file>', "write the result JSON here (written even when the gate fails; 'ssekit stats report|compare' read it)")
     .option('--max-event-size <size>', 'largest event accepted on a watched stream', '1MiB')

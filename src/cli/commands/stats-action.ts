@@ -39,7 +39,7 @@ const CLEAR_SCREEN = '\u001b[H\u001b[2J';
 /** `stats <url>`: a backend's figures, once or watched. */
 export async function showStats(urlText: string, flags: ShowFlags, ctx: CliContext): Promise<number> {
   const url = parseHttpUrl(urlText, 'stats URL', 'http://127.0.0.1:8787/metrics');
-  const http = await resolveHttpFlags(flags);
+  const http = await resolveHttpFlags(flags, ctx.env);
   const token = await resolveToken(flags);
   const expectations = (flags.expect ?? []).map(parseExpectation);
   const intervalMs = flags.watch === undefined ? undefined : parseDuration(flags.watch, '--watch');

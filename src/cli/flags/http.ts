@@ -1,10 +1,15 @@
 /**
- * Shared HTTP flags: extra headers, TLS trust, connect timeout. They build the undici Agent.
+ * Shared HTTP flags: extra headers, TLS trust, connect timeout, HTTP version. With the proxy
+ * variables of the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) they build the undici
+ * dispatcher (transport/agent.ts).
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
+import { redactUrl } from '../../core/redact.js';
+import type { HttpSettings, HttpVersion } from '../../transport/agent.js';
+import { proxySettingsFromEnv, type ProxySettings } from '../../transport/proxy.js';
 
 /** The raw flag values. */
 export interface HttpFlags {
@@ -12,6 +17,17 @@ export interface HttpFlags {
   readonly cacert?: string;
   readonly insecure?: boolean;
   readonly connectTimeout?: string;
+  readonly 'http1.1'?: boolean;
+  readonly http2PriorKnowledge?: boolean;
+}
+
+/** What `resolveHttpFlags` gives: the headers, and the settings the dispatcher is built with. */
+export interface ResolvedHttp extends HttpSettings {
+  readonly headers: Record<string, string>;
+  readonly extraCaPem: string[];
+  readonly isInsecure: boolean;
+  readonly connectTimeoutMs: number;
+  readonly httpVersion: HttpVersion;
 }
 
 /** Collects a repeatable flag. */
@@ -25,7 +41,9 @@ export function addHttpFlags(command: Command): Command {
     .option('-H, --header <header>', "extra request header 'Name: value' (repeatable)", collect)
     .option('--cacert <pem-file>', 'trust this CA certificate as well as the system ones')
     .option('--insecure', 'do not verify TLS certificates (throwaway test servers only)')
-    .option('--connect-timeout <duration>', 'time allowed to connect and receive response headers', '10s');
+    .option('--connect-timeout <duration>', 'time allowed to connect and receive response headers', '10s')
+    .option('--http1.1', 'speak HTTP/1.1 only (by default HTTP/2 is offered over TLS, by ALPN)')
+    .option('--http2-prior-knowledge', 'speak HTTP/2 without negotiation: h2c over http://, h2 over https://');
 }
 
 /** Parses `-H` values (or another header flag's, named by `what`) into a header record; `UsageError` for a malformed one. */
@@ -42,8 +60,12 @@ export function parseHeaders(values: readonly string[] | undefined, what = '-H')
   return headers;
 }
 
-/** Reads `--cacert` and the timeout into agent options. */
-export async function resolveHttpFlags(flags: HttpFlags): Promise<{ headers: Record<string, string>; extraCaPem: string[]; isInsecure: boolean; connectTimeoutMs: number }> {
+/**
+ * Reads `--cacert`, the timeout, the HTTP version and the proxy variables of `env` (the CLI
+ * context's environment: HTTPS_PROXY, HTTP_PROXY, NO_PROXY, also in lower case) into the
+ * dispatcher's settings.
+ */
+export async function resolveHttpFlags(flags: HttpFlags, env: Readonly<Record<string, string | undefined>> = {}): Promise<ResolvedHttp> {
   let extraCaPem: string[] = [];
   if (flags.cacert !== undefined) {
     try {
@@ -52,12 +74,33 @@ export async function resolveHttpFlags(flags: HttpFlags): Promise<{ headers: Rec
       throw new UsageError(`--cacert: cannot read ${flags.cacert}`, { cause: error });
     }
   }
+  if (flags['http1.1'] === true && flags.http2PriorKnowledge === true) throw new UsageError('give either --http1.1 or --http2-prior-knowledge, not both');
+  const proxy = checkedProxy(proxySettingsFromEnv(env));
   return {
     headers: parseHeaders(flags.header),
     extraCaPem,
     isInsecure: flags.insecure === true,
     connectTimeoutMs: parseDuration(flags.connectTimeout ?? '10s', '--connect-timeout'),
+    httpVersion: flags['http1.1'] === true ? 'http1.1' : flags.http2PriorKnowledge === true ? 'h2-prior-knowledge' : 'negotiate',
+    ...(proxy === undefined ? {} : { proxy }),
   };
+}
+
+/** The proxy settings, each URL checked: http(s) only (a SOCKS URL or a typo is a usage error, exit 2). */
+function checkedProxy(settings: ProxySettings): ProxySettings | undefined {
+  for (const [name, value] of [['HTTP_PROXY', settings.httpProxy], ['HTTPS_PROXY', settings.httpsProxy]] as const) {
+    if (value === undefined) continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new UsageError(`${name}: '${redactUrl(value)}' is not an http:// or https:// proxy URL`, { hint: 'e.g. HTTPS_PROXY=http://proxy.example:3128; unset it to connect directly' });
+    }
+  }
+  return settings.httpProxy === undefined && settings.httpsProxy === undefined ? undefined : settings;
 }
 
 /** Parses a stream/producer URL: http(s) only, `UsageError` otherwise. */
