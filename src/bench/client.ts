@@ -9,7 +9,8 @@ import type { Socket } from 'node:net';
 import { Client, type Dispatcher, buildConnector } from 'undici';
 import { ProtocolError } from '../core/errors.js';
 import { createFrameParser, type FrameParser } from '../stream/parse-frames.js';
-import { classifyStreamResponse, connectErrorFor, describeStatus, headerValue, reconnectDelayHeaderMs, type StreamResponseKind } from '../transport/open-stream.js';
+import { contentCodingOf, createBodyDecoder, decompressionCapFor, type BodyDecoder, type ContentCoding } from '../transport/body-decoder.js';
+import { classifyStreamResponse, connectErrorFor, describeStatus, headerValue, isEventStreamType, lastEventIdHeaderValue, reconnectDelayHeaderMs, type StreamResponseKind } from '../transport/open-stream.js';
 import { clampServerDelay, createReconnectPolicy, type ReconnectPolicy } from '../transport/reconnect.js';
 import { KICK_WINDOW_MS } from '../metrics/diagnoses.js';
 import type { FleetCounters } from './fleet-counters.js';
@@ -22,6 +23,8 @@ export interface FleetContext {
   readonly origin: string;
   /** Source address of every socket (bench --workers: 127.0.0.2, 127.0.0.3, …); default the system's choice. */
   readonly localAddress?: string | undefined;
+  /** `--connections N`: HTTP/2 connections the streams share (client i uses connection i mod N); default one socket per client. */
+  readonly connections?: readonly Client[] | undefined;
   readonly connector: buildConnector.connector;
   readonly counters: FleetCounters;
   readonly maxEventBytes: number;
@@ -38,6 +41,14 @@ export interface FleetContext {
   readonly onOpen: (index: number) => void;
   readonly onClose: (index: number) => void;
 }
+
+/** How a client asks for its stream: GET, or a method with a body (POST a prompt, read `data:` chunks). */
+export interface StreamRequestSpec {
+  readonly method: string;
+  readonly body?: string | undefined;
+}
+
+const GET: StreamRequestSpec = { method: 'GET' };
 
 /** Why a client is reconnecting (result `reconnects.byReason`). `kicked`: the server closed the stream within `KICK_WINDOW_MS` of opening it. */
 export type ReconnectCause = 'server-closed' | 'kicked' | 'network' | 'status' | 'stalled' | 'churn-graceful' | 'churn-abrupt' | 'token-rotation';
@@ -83,6 +94,8 @@ export class BenchClient {
   /** Path with query, and headers (auth included); replaceable for token rotation. */
   path: string;
   headers: Record<string, string>;
+  /** The stream request's method and body (default GET without one). */
+  readonly request: StreamRequestSpec;
   state = STATE_IDLE;
   lastByteAt = 0;
   private readonly client: Client;
@@ -95,18 +108,33 @@ export class BenchClient {
   private attempt: Attempt | undefined;
   private startedAt = 0;
   private openedAt = 0;
+  /** When the previous event of this connection arrived (0: none yet), for the gap between events. */
+  private lastEventAt = 0;
+  /** Undoes the stream's Content-Encoding; undefined for an identity stream (the common, fast case). */
+  private decoder: BodyDecoder | undefined;
   /** Open, or down on purpose (churn): what the fleet's uptime counts. */
   private isUp = false;
   private isChurning = false;
   private isAwaitingFirstEvent = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The connection is the fleet's (one of `--connections`): closing the stream must not close it. */
+  private readonly isSharedConnection: boolean;
 
-  constructor(index: number, shared: FleetContext, path: string, headers: Record<string, string>) {
+  constructor(index: number, shared: FleetContext, path: string, headers: Record<string, string>, request: StreamRequestSpec = GET) {
     this.index = index;
     this.shared = shared;
     this.path = path;
     this.headers = headers;
+    this.request = request;
     this.parser = createFrameParser(this, { maxEventBytes: shared.maxEventBytes });
+    // `--connections N`: the fleet's streams share N HTTP/2 connections, as a browser's tabs do.
+    const sharedClient = shared.connections?.[index < 0 ? 0 : index % shared.connections.length];
+    if (sharedClient !== undefined) {
+      this.client = sharedClient;
+      this.isSharedConnection = true;
+      return;
+    }
+    this.isSharedConnection = false;
     const connector = shared.connector;
     this.client = new Client(shared.origin, {
       // Workers each use their own loopback source address: one address gets ~28,000 ports per destination.
@@ -139,11 +167,15 @@ export class BenchClient {
     this.isAwaitingFirstEvent = true;
     const headers = this.headers;
     const lastEventId = this.parser.lastEventId;
+    const request = this.request;
     this.client.dispatch(
       {
         path: this.path,
-        method: 'GET',
-        headers: lastEventId === '' ? headers : { ...headers, 'last-event-id': lastEventId },
+        method: request.method as Dispatcher.HttpMethod,
+        // WHATWG SSE: the id goes out as its UTF-8 bytes (undici would refuse a non-Latin-1 one).
+        headers: lastEventId === '' ? headers : { ...headers, 'last-event-id': lastEventIdHeaderValue(lastEventId) },
+        // A POST stream's body (an LLM-style prompt) is sent again on every reconnect.
+        ...(request.body === undefined ? {} : { body: request.body }),
       },
       attempt,
     );
@@ -152,7 +184,16 @@ export class BenchClient {
   handleResponseStart(attempt: Attempt, controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     const counters = this.shared.counters;
     counters.countStatus(statusCode);
-    const kind = classifyStreamResponse(statusCode, headerValue(headers['content-type']));
+    let kind = classifyStreamResponse(statusCode, headerValue(headers['content-type']));
+    let coding: ContentCoding = 'identity';
+    if (kind === 'open') {
+      try {
+        coding = contentCodingOf(headerValue(headers['content-encoding']));
+      } catch {
+        // A coding ssekit did not offer: the stream cannot be read.
+        kind = 'not-event-stream';
+      }
+    }
     if (kind !== 'open') {
       attempt.isDone = true;
       controller.abort(new Error('rejected'));
@@ -173,8 +214,28 @@ export class BenchClient {
     }
     this.policy?.onOpen();
     this.parser.reset();
+    this.lastEventAt = 0;
     this.state = STATE_OPEN;
     this.shared.onOpen(this.index);
+    if (coding !== 'identity') this.decoder = this.createDecoder(attempt, coding);
+  }
+
+  /** A compressed stream: decoded incrementally, capped on decoded bytes (a bomb is a protocol error). */
+  private createDecoder(attempt: Attempt, coding: ContentCoding): BodyDecoder {
+    return createBodyDecoder(coding, {
+      maxBytes: decompressionCapFor(this.shared.maxEventBytes),
+      onData: (decoded) => {
+        if (this.attempt === attempt && !attempt.isDone) this.feed(attempt, decoded);
+      },
+      onError: () => {
+        if (this.attempt !== attempt || attempt.isDone) return;
+        attempt.isDone = true;
+        attempt.controller?.abort(new Error('bad compressed body'));
+        this.connectionClosed();
+        this.shared.counters.countError('protocol', 'a compressed body that does not decode (or inflates past the cap)');
+        this.scheduleReconnect('network');
+      },
+    });
   }
 
   /** A response that did not open the stream: retry a failing server, stop for a refusal. */
@@ -187,7 +248,7 @@ export class BenchClient {
     }
     // 204, 401, 403, 404, 409 …: the server said no, and retrying would hammer it; a wrong
     // content type is a protocol violation.
-    if (kind === 'not-event-stream') counters.countError('protocol', `Content-Type ${headerValue(headers['content-type']) ?? 'none'}, not text/event-stream`);
+    if (kind === 'not-event-stream') counters.countError('protocol', statusCode === 200 && isEventStreamType(headerValue(headers['content-type'])) ? `Content-Encoding ${headerValue(headers['content-encoding']) ?? ''}, which ssekit did not offer` : `Content-Type ${headerValue(headers['content-type']) ?? 'none'}, not text/event-stream`);
     else counters.countError(kind === 'no-content' ? 'status-204' : 'status-4xx', describeStatus(statusCode));
     counters.refusedClients += 1;
     void this.stop();
@@ -196,6 +257,12 @@ export class BenchClient {
   handleData(attempt: Attempt, chunk: Buffer): void {
     this.lastByteAt = performance.now();
     this.shared.counters.bytesReceived += chunk.length;
+    if (this.decoder === undefined) this.feed(attempt, chunk);
+    else this.decoder.write(chunk);
+  }
+
+  /** Bytes of the event stream (decoded, if it was compressed) into the parser. */
+  private feed(attempt: Attempt, chunk: Buffer): void {
     try {
       this.parser.feed(chunk);
     } catch (error) {
@@ -223,7 +290,8 @@ export class BenchClient {
     if (this.isAwaitingFirstEvent) {
       this.isAwaitingFirstEvent = false;
       counters.connectFirstEvent.recordMs(at - this.startedAt);
-    }
+    } else counters.interEvent.recordMs(at - this.lastEventAt);
+    this.lastEventAt = at;
     if (this.shared.ignoredTypes !== undefined && this.shared.ignoredTypes.has(type)) return;
     this.shared.onData(this.index, data, at);
   }
@@ -280,7 +348,7 @@ export class BenchClient {
     if (this.state === STATE_OPEN || this.state === STATE_CONNECTING) this.closeConnection('graceful');
     this.setUp(false, performance.now());
     this.state = STATE_STOPPED;
-    await this.client.destroy().catch(noop);
+    if (!this.isSharedConnection) await this.client.destroy().catch(noop);
   }
 
   /** Whether the stream is open. */
@@ -293,14 +361,19 @@ export class BenchClient {
     if (attempt !== undefined && !attempt.isDone) {
       attempt.isDone = true;
       const socket = this.socket;
-      // An RST, not a FIN: what a crashed browser tab or a dropped mobile link looks like.
-      if (mode === 'abrupt' && socket !== undefined && !socket.destroyed && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+      // An RST, not a FIN: what a crashed browser tab or a dropped mobile link looks like. On a
+      // shared HTTP/2 connection the abort below is the stream's own reset (RST_STREAM).
+      if (mode === 'abrupt' && !this.isSharedConnection && socket !== undefined && !socket.destroyed && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
       attempt.controller?.abort(new Error('closed by ssekit'));
     }
     this.connectionClosed();
   }
 
   private connectionClosed(): void {
+    if (this.decoder !== undefined) {
+      this.decoder.destroy();
+      this.decoder = undefined;
+    }
     if (this.state === STATE_OPEN) this.shared.onClose(this.index);
     if (!this.isChurning) this.setUp(false, performance.now());
     if (this.state === STATE_OPEN || this.state === STATE_CONNECTING) this.state = STATE_WAITING;

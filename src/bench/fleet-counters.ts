@@ -11,6 +11,8 @@ export interface FleetCounters {
   bytesReceived: number;
   readonly connectHeaders: LatencyHistogram;
   readonly connectFirstEvent: LatencyHistogram;
+  /** The gap between consecutive events of one connection (token to token, for LLM-style streams). */
+  readonly interEvent: LatencyHistogram;
   readonly statuses: Map<number, number>;
   readonly errors: Map<string, number>;
   readonly reconnects: Map<string, number>;
@@ -70,6 +72,7 @@ export function createFleetCounters(): FleetCounters {
     bytesReceived: 0,
     connectHeaders: createLatencyHistogram(),
     connectFirstEvent: createLatencyHistogram(),
+    interEvent: createLatencyHistogram(),
     statuses,
     errors,
     reconnects,

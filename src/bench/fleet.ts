@@ -4,6 +4,7 @@
  * tick, reconnect the stalled ones, and stop them all. It measures nothing itself: clients
  * count into the shared `FleetCounters` and tell the delivery tracker when they open and close.
  */
+import type { Client } from 'undici';
 import { sleep, waitUntil } from '../core/sleep.js';
 import { BenchClient, type FleetContext } from './client.js';
 import { credentialsFor, type AuthPlan } from '../transport/identity.js';
@@ -14,6 +15,8 @@ import type { ChurnMode } from './churn-modes.js';
 export interface FleetOptions {
   readonly population: Population;
   readonly context: FleetContext;
+  /** Shared HTTP/2 connections (`--connections`), closed with the fleet. */
+  readonly connections?: readonly Client[] | undefined;
   readonly auth: AuthPlan | undefined;
   /** Headers of every stream request (SSE defaults and `-H`), before credentials. */
   readonly headers: Readonly<Record<string, string>>;
@@ -44,7 +47,8 @@ const RAMP_TICK_MS = 10;
 
 /** Creates the fleet; no client starts before `rampUp`. */
 export function createFleet(options: FleetOptions): Fleet {
-  const { population, context } = options;
+  const { population } = options;
+  const context: FleetContext = options.connections === undefined ? options.context : { ...options.context, connections: options.connections };
   const n = population.size;
   const clients = new Array<BenchClient | undefined>(n);
   const churn = createChurner(options, clients);
@@ -52,7 +56,9 @@ export function createFleet(options: FleetOptions): Fleet {
   const startClient = async (local: number): Promise<void> => {
     const credentials = await credentialsFor(options.auth, population.globalIndexOf(local));
     const path = population.pathOf(local);
-    const client = new BenchClient(local, context, path + credentials.querySuffix(path), { ...options.headers, ...credentials.headers });
+    const request = population.requestOf(local);
+    const headers = { ...options.headers, ...credentials.headers, ...(request?.contentType === undefined ? {} : { 'content-type': request.contentType }) };
+    const client = new BenchClient(local, context, path + credentials.querySuffix(path), headers, request);
     clients[local] = client;
     client.start();
   };
@@ -84,6 +90,7 @@ export function createFleet(options: FleetOptions): Fleet {
     },
     async stop() {
       await Promise.all([...clients.map((c) => c?.stop()), churn.stop()]);
+      await Promise.all((options.connections ?? []).map((c) => c.destroy().catch(() => undefined)));
     },
   };
 }
@@ -109,7 +116,8 @@ function createChurner(options: FleetOptions, clients: (BenchClient | undefined)
       (credentials) => {
         const path = population.pathOf(local);
         client.path = path + credentials.querySuffix(path);
-        client.churn('token-rotation', backMs, { ...options.headers, ...credentials.headers });
+        const contentType = population.requestOf(local)?.contentType;
+        client.churn('token-rotation', backMs, { ...options.headers, ...credentials.headers, ...(contentType === undefined ? {} : { 'content-type': contentType }) });
       },
       (error: unknown) => {
         context.counters.countError('token');
@@ -121,7 +129,7 @@ function createChurner(options: FleetOptions, clients: (BenchClient | undefined)
   // Seed 001's double mount: the same user opens a second stream while the first is open; it
   // lives a little while and is closed again.
   const openSideStream = (client: BenchClient): void => {
-    const side = new BenchClient(-1, context, client.path, client.headers);
+    const side = new BenchClient(-1, context, client.path, client.headers, client.request);
     sideStreams.add(side);
     side.start();
     context.counters.countReconnect('duplicate-open');

@@ -146,7 +146,10 @@ export function planToScenario(plan: BenchPlan, secrets: SecretNames = new Secre
     name: plan.name,
     description: plan.description,
     target: plan.target,
-    streams: plan.streams,
+    streams: plan.streams.map((path, i) => {
+      const request = plan.streamRequests?.[i];
+      return request === undefined ? path : defined({ path, method: request.method, body: request.body, contentType: request.contentType });
+    }),
     auth: authToScenario(plan.auth, secrets),
     clients: { count: plan.clients, rampUp: ms(plan.rampUpMs) },
     duration: ms(plan.durationMs),

@@ -21,6 +21,8 @@ export interface Population {
   globalIndexOf(local: number): number;
   /** Path and query of the client's stream. */
   pathOf(local: number): string;
+  /** The client's method and body (`{{vu}}` filled) and the body's Content-Type; undefined for a plain GET. */
+  requestOf(local: number): { readonly method: string; readonly body?: string | undefined; readonly contentType?: string | undefined } | undefined;
   /** Per client, 1 when published events are expected there (`publish.expectAt`); undefined = every client. */
   readonly subscribers: Uint8Array | undefined;
 }
@@ -46,6 +48,12 @@ export function createPopulation(plan: BenchPlan, shard: Shard | undefined): Pop
     pathOf(local) {
       const url = streamUrls[streamIndexOf(local)] as URL;
       return `${url.pathname}${url.search}`;
+    },
+    requestOf(local) {
+      const spec = plan.streamRequests?.[streamIndexOf(local)];
+      if (spec === undefined) return undefined;
+      const vu = String(globalIndexes[local] as number);
+      return { method: spec.method, body: spec.body?.split('{{vu}}').join(vu), contentType: spec.contentType };
     },
     subscribers,
   };

@@ -60,6 +60,7 @@ export function assembleBenchResult(m: BenchMeasurements): BenchResult {
     schedule: m.schedule,
     connect: { headers: histogramBlock(counters.connectHeaders), firstEvent: histogramBlock(counters.connectFirstEvent) },
     latency: histogramBlock(m.latency),
+    interEvent: histogramBlock(counters.interEvent),
     series: m.series,
     events: {
       published: m.published,

@@ -7,7 +7,7 @@
  * (`endReason: 'interrupted'`); only setup errors and bugs throw.
  */
 import { randomBytes } from 'node:crypto';
-import type { Dispatcher } from 'undici';
+import { Client, type buildConnector, type Dispatcher } from 'undici';
 import { ConnectError, HttpStatusError, ProtocolError, type SsekitError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import { sleep } from '../core/sleep.js';
@@ -21,6 +21,7 @@ import { startSelfLagMonitor, type SelfLagMonitor } from '../metrics/self-lag.js
 import { compileTemplate } from '../producers/template.js';
 import type { Producer } from '../producers/types.js';
 import { createFleetConnector, type HttpSettings } from '../transport/agent.js';
+import { ACCEPT_ENCODING } from '../transport/body-decoder.js';
 import { describeIdentity, identityPolicyOf } from '../transport/identity.js';
 import { createFleetCounters, type FleetCounters } from './fleet-counters.js';
 import { createFleet, type Fleet } from './fleet.js';
@@ -50,6 +51,8 @@ export interface BenchRunOptions {
   readonly http?: HttpSettings | undefined;
   /** Source address of the fleet's sockets (bench --workers gives each worker its own). */
   readonly localAddress?: string | undefined;
+  /** Carry the streams over this many HTTP/2 connections (`--connections`); default one socket per client. */
+  readonly connections?: number | undefined;
   /** The dispatcher behind the producer and the server-count reader: runBench closes it
    * before it counts its own sockets (an idle keep-alive socket is not a leak). */
   readonly dispatcher?: Dispatcher | undefined;
@@ -193,12 +196,14 @@ function createBenchRun(options: BenchRunOptions, hooks: BenchHooks): BenchRun {
 
 function createFleetFor(options: BenchRunOptions, population: Population, counters: FleetCounters, tracker: DeliveryTracker, issues: RunIssues): Fleet {
   const { plan } = options;
+  const connector = createFleetConnector({ ...options.http, connectTimeoutMs: plan.connectTimeoutMs });
   return createFleet({
     population,
+    connections: options.connections === undefined ? undefined : createSharedConnections(options.connections, population, connector, plan.connectTimeoutMs, options.localAddress),
     context: {
       origin: population.origin,
       localAddress: options.localAddress,
-      connector: createFleetConnector({ ...options.http, connectTimeoutMs: plan.connectTimeoutMs }),
+      connector,
       counters,
       maxEventBytes: plan.maxEventBytes,
       connectTimeoutMs: plan.connectTimeoutMs,
@@ -213,12 +218,34 @@ function createFleetFor(options: BenchRunOptions, population: Population, counte
       onClose: tracker.onClose,
     },
     auth: plan.auth,
-    headers: { accept: 'text/event-stream', 'cache-control': 'no-cache', ...options.headers },
+    // As a browser asks: a compressed stream is decoded, never measured as zero events.
+    headers: { accept: 'text/event-stream', 'cache-control': 'no-cache', 'accept-encoding': ACCEPT_ENCODING, ...options.headers },
     churnRate: plan.churnRate,
     churnMode: plan.churnMode,
     heartbeatTimeoutMs: plan.heartbeatTimeoutMs,
     openCount: () => tracker.openCount,
     onNotice: (text) => issues.notice(text),
+  });
+}
+
+/**
+ * `--connections N`: N HTTP/2 connections to the origin that every stream shares (client i on
+ * connection i mod N), with room for their share of the streams each.
+ */
+function createSharedConnections(count: number, population: Population, connector: buildConnector.connector, connectTimeoutMs: number, localAddress: string | undefined): Client[] {
+  const streamsEach = Math.ceil(population.size / count) + 8;
+  return Array.from({ length: count }, () => {
+    const client = new Client(population.origin, {
+      ...(localAddress === undefined ? {} : { localAddress }),
+      allowH2: true,
+      maxConcurrentStreams: streamsEach,
+      pipelining: streamsEach,
+      bodyTimeout: 0,
+      headersTimeout: connectTimeoutMs,
+      connect: connector,
+    });
+    client.on('connectionError', () => undefined);
+    return client;
   });
 }
 

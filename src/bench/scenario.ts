@@ -17,6 +17,13 @@ import { defaultBodyFor } from '../producers/default-bodies.js';
 
 import { CHURN_MODES, type ChurnMode } from './churn-modes.js';
 
+/** A stream asked for with a method and a body; `{{vu}}` in the body is the client's index. */
+export interface StreamRequestPlan {
+  readonly method: string;
+  readonly body?: string | undefined;
+  readonly contentType?: string | undefined;
+}
+
 /** Where the server's own count of open streams is read (leak detection). */
 export interface ServerStatsPlan {
   readonly url: string;
@@ -55,6 +62,8 @@ export interface BenchPlan {
   readonly target: string;
   /** Stream paths (or absolute URLs); clients are spread over them round-robin. */
   readonly streams: readonly string[];
+  /** Per stream (same order): a method and body other than a plain GET (LLM-style POST streams). */
+  readonly streamRequests?: readonly (StreamRequestPlan | undefined)[] | undefined;
   readonly auth?: AuthPlan | undefined;
   readonly clients: number;
   readonly rampUpMs: number;
@@ -86,6 +95,8 @@ export function defaultThresholds(hasPublish: boolean, hasServerStats: boolean):
 export interface PlanOverrides {
   readonly target?: string | undefined;
   readonly streams?: readonly string[] | undefined;
+  /** With `streams` from flags (a URL argument): its method and body (`--method`, `--data`). */
+  readonly streamRequest?: StreamRequestPlan | undefined;
   readonly clients?: number | undefined;
   readonly rampUpMs?: number | undefined;
   readonly durationMs?: number | undefined;
@@ -141,7 +152,7 @@ export function buildPlan(raw: Readonly<Record<string, unknown>>, overrides: Pla
   const fields = createFieldReader(source, sectionsFromFlags(source, overrides), overrides.env ?? (() => undefined));
   for (const key of Object.keys(raw)) if (!TOP_LEVEL.has(key)) fields.problem(key, `is not a scenario field (known: ${[...TOP_LEVEL].join(', ')})`);
   const target = readTarget(raw, overrides, fields);
-  const streams = readStreams(raw, overrides, fields);
+  const { streams, streamRequests } = readStreams(raw, overrides, fields);
   const clients = readClients(raw, overrides, fields);
   const durationMs = overrides.durationMs ?? fields.duration(raw['duration'], 'duration', 60_000);
   if (durationMs <= 0) fields.problem('duration', 'must be longer than 0');
@@ -154,6 +165,7 @@ export function buildPlan(raw: Readonly<Record<string, unknown>>, overrides: Pla
     description: fields.str(raw['description'], 'description'),
     target,
     streams,
+    ...(streamRequests.some((r) => r !== undefined) ? { streamRequests } : {}),
     auth: overrides.auth ?? fields.auth(raw['auth'], 'auth'),
     ...clients,
     durationMs,
@@ -310,20 +322,48 @@ function readTarget(raw: Readonly<Record<string, unknown>>, overrides: PlanOverr
   return target;
 }
 
-function readStreams(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, fields: FieldReader): string[] {
-  if (overrides.streams !== undefined) return [...overrides.streams];
+function readStreams(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, fields: FieldReader): { streams: string[]; streamRequests: (StreamRequestPlan | undefined)[] } {
+  if (overrides.streams !== undefined) return { streams: [...overrides.streams], streamRequests: overrides.streams.map(() => overrides.streamRequest) };
   const list = raw['streams'];
   if (!Array.isArray(list) || list.length === 0) {
     fields.problem('streams', 'must list at least one stream path');
-    return [];
+    return { streams: [], streamRequests: [] };
   }
   const streams: string[] = [];
+  const streamRequests: (StreamRequestPlan | undefined)[] = [];
   list.forEach((entry: unknown, i) => {
-    const path = typeof entry === 'string' ? entry : typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)['path'] : undefined;
-    if (typeof path !== 'string' || path === '') fields.problem(`streams[${i}]`, 'must be a path such as /api/admin/events (or {path: ...})');
-    else streams.push(path);
+    const m = typeof entry === 'object' && entry !== null && !Array.isArray(entry) ? (entry as Record<string, unknown>) : undefined;
+    const path = typeof entry === 'string' ? entry : m?.['path'];
+    if (typeof path !== 'string' || path === '') {
+      fields.problem(`streams[${i}]`, 'must be a path such as /api/admin/events (or {path: ...})');
+      return;
+    }
+    streams.push(path);
+    streamRequests.push(m === undefined ? overrides.streamRequest : readStreamRequest(m, `streams[${i}]`, fields));
   });
-  return streams;
+  return { streams, streamRequests };
+}
+
+const STREAM_FIELDS = ['path', 'method', 'body', 'contentType'];
+
+/** A stream's `method`, `body` (a string, or an object sent as JSON; `{{vu}}` filled per client) and `contentType`. */
+function readStreamRequest(m: Readonly<Record<string, unknown>>, field: string, fields: FieldReader): StreamRequestPlan | undefined {
+  for (const key of Object.keys(m)) if (!STREAM_FIELDS.includes(key)) fields.problem(`${field}.${key}`, `is not a stream field (${STREAM_FIELDS.join(', ')})`);
+  const rawBody = m['body'];
+  const body = rawBody !== null && typeof rawBody === 'object' ? JSON.stringify(rawBody) : fields.str(rawBody, `${field}.body`);
+  const method = fields.str(m['method'], `${field}.method`)?.toUpperCase();
+  if (method === undefined && body === undefined) return undefined;
+  const contentType = fields.str(m['contentType'], `${field}.contentType`) ?? (body === undefined ? undefined : isJson(body.split('{{vu}}').join('0')) ? 'application/json' : 'text/plain; charset=utf-8');
+  return { method: method ?? 'POST', body, contentType };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function readClients(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, fields: FieldReader): Pick<BenchPlan, 'clients' | 'rampUpMs'> {

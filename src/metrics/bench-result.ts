@@ -88,6 +88,8 @@ export interface BenchResult {
   readonly connect: { readonly headers: HistogramBlock; readonly firstEvent: HistogramBlock };
   /** Delivery latency per (event, client), from each event's scheduled send time. */
   readonly latency: HistogramBlock;
+  /** The gap between consecutive events of one connection (token to token for LLM-style streams); absent in older files. */
+  readonly interEvent?: HistogramBlock;
   /** The run over time (schema v2; absent in v1 files). */
   readonly series?: TimeSeries;
   readonly events: {
@@ -133,12 +135,14 @@ export interface BenchResult {
   readonly diagnoses?: readonly string[];
 }
 
+const EMPTY_BLOCK: HistogramBlock = { summary: { count: 0, minMs: Number.NaN, p50Ms: Number.NaN, p90Ms: Number.NaN, p95Ms: Number.NaN, p99Ms: Number.NaN, p999Ms: Number.NaN, maxMs: Number.NaN, meanMs: Number.NaN }, hdr: '' };
+
 /**
  * The figures thresholds are judged on, read from a result: bench judges its own run with it
  * and `stats merge` re-judges merged shards with it, so both agree by construction.
  */
 export function thresholdFiguresOf(result: Omit<BenchResult, 'thresholds' | 'endReason'>): ThresholdFigures {
-  const blocks = { latency: result.latency, connect: result.connect.headers, firstEvent: result.connect.firstEvent } as const;
+  const blocks = { latency: result.latency, connect: result.connect.headers, firstEvent: result.connect.firstEvent, gap: result.interEvent ?? EMPTY_BLOCK } as const;
   const e = result.events;
   const hasPublish = e.published + e.publishErrors > 0 || e.expectedDeliveries > 0;
   const attempts = result.clients.opens + result.errors.total;

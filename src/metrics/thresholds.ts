@@ -33,8 +33,8 @@ export interface ThresholdFigures {
 const STATS = new Set(['min', 'max', 'mean', 'avg', 'med', 'p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'p99.9']);
 const COUNTS = new Set(['loss', 'lost', 'leaks', 'leaked', 'undercount', 'open', 'errors', 'duplicates', 'duplicated', 'reconnects', 'outoforder', 'producererrors']);
 /** The distributions a latency threshold can name: delivery, connect, first event, and ssekit's own event-loop lag. */
-export type LatencyGroup = 'latency' | 'connect' | 'firstEvent' | 'lag';
-const GROUPS: Readonly<Record<string, LatencyGroup>> = { latency: 'latency', delivery: 'latency', connect: 'connect', firstevent: 'firstEvent', first_event: 'firstEvent', lag: 'lag' };
+export type LatencyGroup = 'latency' | 'connect' | 'firstEvent' | 'gap' | 'lag';
+const GROUPS: Readonly<Record<string, LatencyGroup>> = { latency: 'latency', delivery: 'latency', connect: 'connect', firstevent: 'firstEvent', first_event: 'firstEvent', gap: 'gap', lag: 'lag' };
 const THRESHOLD_RE = /^\s*([A-Za-z_][\w.]*(?:\(\s*\d+(?:\.\d+)?\s*\))?)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*([a-zµ%]*)\s*$/i;
 
 /** Parses one threshold; `UsageError` with the accepted forms when it cannot. `where` names its origin in messages. */
@@ -60,7 +60,7 @@ export function parseThreshold(expression: string, where = `--threshold '${expre
   } else if (parts.length === 1 && COUNTS.has(parts[0] as string)) {
     metric = canonicalCount(parts[0] as string);
   } else {
-    return fail(`unknown figure '${rawFigure}' (latency: p50 p90 p95 p99 p999 max mean min, optionally connect. or firstEvent.; counts: loss leaks undercount open errors duplicates reconnects outOfOrder producerErrors)`);
+    return fail(`unknown figure '${rawFigure}' (latency: p50 p90 p95 p99 p999 max mean min, optionally connect., firstEvent., gap. or lag.; counts: loss leaks undercount open errors duplicates reconnects outOfOrder producerErrors)`);
   }
   let value = Number(number);
   let isRatio = false;

@@ -53,6 +53,7 @@ export function renderBenchReport(result: BenchResult, options: { useColor: bool
     ['connect (headers)', percentiles(result.connect.headers, ms)],
     ['connect (first event)', percentiles(result.connect.firstEvent, ms)],
     ['delivery latency', percentiles(result.latency, ms)],
+    ...(result.interEvent === undefined || result.interEvent.summary.count === 0 ? [] : [['gap between events', percentiles(result.interEvent, ms)] as [string, string]]),
     ['events', `${e.published} published · ${e.delivered}/${e.expectedDeliveries} delivered · ${e.received} received · ${formatBytes(e.bytesReceived)}`],
     ['completeness', `${paint(chalk, e.lost === 0, `${e.lost} lost`)} · ${e.duplicated} duplicated · ${e.outOfOrder} out of order · ${e.recovered} received after (re)connecting · ${e.missedDuringReconnect} missed while reconnecting${(e.unsettled ?? 0) > 0 ? ` · ${e.unsettled} unsettled (interrupted)` : ''}${e.publishErrors > 0 ? ` · ${chalk.red(`${e.publishErrors} publish errors`)}` : ''}`],
     ['rates', `${rate(e.delivered)} deliveries · ${rate(result.clients.opens)} connects · ${formatBytes(e.bytesReceived / seconds)}/s`],

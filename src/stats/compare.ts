@@ -117,6 +117,7 @@ function benchFigures(r: BenchResult): RunFigure[] {
     count('latency samples', 'neither', r.latency.summary.count),
     ...latencyFigures('connect', r.connect.headers.summary, P50_P99),
     ...latencyFigures('first event', r.connect.firstEvent.summary, P50_P99),
+    ...(r.interEvent === undefined ? [] : latencyFigures('gap between events', r.interEvent.summary, P50_P99)),
     count('peak open streams', 'neither', r.clients.peakOpen),
     ...deliveryFigures(e.published, e),
     count('out of order', 'lower', e.outOfOrder),

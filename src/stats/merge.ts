@@ -121,6 +121,7 @@ function sumShards(results: readonly BenchResult[]): Omit<BenchResult, 'threshol
     schedule: first.schedule ?? null,
     connect: { headers: mergeHistogramBlocks(pick((r) => r.connect.headers)), firstEvent: mergeHistogramBlocks(pick((r) => r.connect.firstEvent)) },
     latency: mergeHistogramBlocks(pick((r) => r.latency)),
+    ...(results.every((r) => r.interEvent !== undefined) ? { interEvent: mergeHistogramBlocks(pick((r) => r.interEvent as HistogramBlock)) } : {}),
     ...mergeSeriesOf(results),
     events,
     reconnects: { total: sum(pick((r) => r.reconnects.total)), byReason: sumMaps(pick((r) => r.reconnects.byReason)) },

@@ -2,6 +2,7 @@
  * What `ssekit bench` does once its flags are parsed (loaded only then, so other commands and
  * `--help` start fast): flags + scenario → a validated plan → the engine → reporters → exit code.
  */
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UsageError } from '../../core/errors.js';
@@ -50,6 +51,10 @@ export interface BenchFlags extends AuthFlags, HttpFlags {
   readonly runId?: string;
   readonly startAt?: string;
   readonly workers?: string;
+  readonly connections?: string;
+  readonly method?: string;
+  readonly data?: string;
+  readonly contentType?: string;
   readonly maxSelfLag?: string;
   /** Internal: run as worker i of `bench --workers` (the plan comes over IPC). */
   readonly worker?: string;
@@ -75,6 +80,7 @@ interface PreparedBench {
   readonly shard: Shard | undefined;
   readonly startAtMs: number | undefined;
   readonly http: ResolvedHttpFlags;
+  readonly connections: number | undefined;
 }
 
 /** The HTTP flags, resolved (headers, TLS trust, connect timeout). */
@@ -93,7 +99,7 @@ export async function bench(argument: string | undefined, flags: BenchFlags, ctx
     const result =
       workers === undefined
         ? await runWithProgress(ctx, plan, { shard: prepared.shard, startAtMs: prepared.startAtMs, runId: flags.runId }, (hooks) =>
-            executeBench(plan, prepared.http, { shard: prepared.shard, runId: flags.runId, startAtMs: prepared.startAtMs }, hooks),
+            executeBench(plan, prepared.http, { shard: prepared.shard, runId: flags.runId, startAtMs: prepared.startAtMs, connections: prepared.connections }, hooks),
           )
         : await (await import('./bench-workers.js')).runWorkersFor(plan, prepared.http, { count: workers, runId: flags.runId }, ctx);
     return await reportBench(result, flags, ctx);
@@ -106,6 +112,8 @@ export async function bench(argument: string | undefined, flags: BenchFlags, ctx
 /** Where a run of one process is: its shard, shared start and run id, and its source address. */
 export interface BenchPlacement {
   readonly shard?: Shard | undefined;
+  /** `--connections N`: HTTP/2 connections the streams share. */
+  readonly connections?: number | undefined;
   readonly runId?: string | undefined;
   readonly startAtMs?: number | undefined;
   readonly localAddress?: string | undefined;
@@ -137,6 +145,7 @@ export async function executeBench(plan: BenchPlan, http: ResolvedHttpFlags, pla
         runId: placement.runId,
         startAtMs: placement.startAtMs,
         localAddress: placement.localAddress,
+        connections: placement.connections,
         createProducer: (url) => createProducer(url, { method: plan.publish?.method, headers, token: publisherCredentials.token, dispatcher, timeoutMs: 10_000 }),
         readServerCount: await createServerCountReader(plan, dispatcher, headers),
         headers,
@@ -147,6 +156,17 @@ export async function executeBench(plan: BenchPlan, http: ResolvedHttpFlags, pla
       hooks,
     ),
   );
+}
+
+/** `--connections N`: only over HTTP/2 (over 1.1 a connection carries one stream, and the rest would wait for ever). */
+function parseConnections(text: string | undefined, plan: BenchPlan, http: ResolvedHttpFlags): number | undefined {
+  if (text === undefined) return undefined;
+  const count = parseCount(text, '--connections');
+  const isHttps = new URL(plan.target).protocol === 'https:';
+  if (http.httpVersion === 'http1.1' || (!isHttps && http.httpVersion !== 'h2-prior-knowledge')) {
+    throw new UsageError('--connections shares connections between streams, which needs HTTP/2: an https target (ALPN h2), or --http2-prior-knowledge for cleartext h2c');
+  }
+  return count;
 }
 
 /** `--workers N|auto` (auto: one per core); undefined without the flag. */
@@ -168,10 +188,12 @@ async function prepareBench(argument: string | undefined, flags: BenchFlags, sou
   let target = flags.target;
   if (argument !== undefined && /^https?:\/\//i.test(argument)) {
     const url = parseHttpUrl(argument, 'bench');
-    raw = { name: `${url.host}${url.pathname}`, streams: [`${url.pathname}${url.search}`] };
+    const request = await streamRequestFrom(flags);
+    raw = { name: `${url.host}${url.pathname}`, streams: [request === undefined ? `${url.pathname}${url.search}` : { path: `${url.pathname}${url.search}`, ...request }] };
     target ??= url.origin;
     source = 'flags';
   } else {
+    if (flags.method !== undefined || flags.data !== undefined || flags.contentType !== undefined) throw new UsageError('--method, --data and --content-type go with a stream URL; in a scenario file give streams: [{path, method, body}]');
     const path = argument ?? `${SCENARIO_DIR}admin-orders.yaml`;
     ({ raw } = await readScenarioFile(path));
     source = path.split('/').pop() ?? path;
@@ -185,7 +207,7 @@ async function prepareBench(argument: string | undefined, flags: BenchFlags, sou
       hint: "give every shard the same time, e.g. --start-at \"$(date -u -d '+30 seconds' +%Y-%m-%dT%H:%M:%SZ)\" (bench --workers does this for you)",
     });
   }
-  return { raw, source, overrides, plan, isEmbedded, shard, startAtMs, http };
+  return { raw, source, overrides, plan, isEmbedded, shard, startAtMs, http, connections: parseConnections(flags.connections, plan, http) };
 }
 
 /** Prints the report, writes every file that can be written (nothing collected is lost), and returns the exit code. */
@@ -235,6 +257,26 @@ async function overridesFrom(flags: BenchFlags, context: { target: string | unde
     leakGraceMs: flags.leakGrace === undefined ? undefined : parseDuration(flags.leakGrace, '--leak-grace'),
     maxSelfLagMs: flags.maxSelfLag === undefined ? undefined : parsePositiveDuration(flags.maxSelfLag, '--max-self-lag'),
   };
+}
+
+/** `--method`, `--data` (text or @file) and `--content-type`, as a scenario's stream fields. */
+async function streamRequestFrom(flags: BenchFlags): Promise<Record<string, string> | undefined> {
+  if (flags.method === undefined && flags.data === undefined) {
+    if (flags.contentType !== undefined) throw new UsageError('--content-type goes with --data');
+    return undefined;
+  }
+  let body: string | undefined;
+  if (flags.data !== undefined) {
+    if (!flags.data.startsWith('@')) body = flags.data;
+    else {
+      try {
+        body = await readFile(flags.data.slice(1), 'utf8');
+      } catch (error) {
+        throw new UsageError(`--data: cannot read ${flags.data.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+      }
+    }
+  }
+  return { ...(flags.method === undefined ? {} : { method: flags.method }), ...(body === undefined ? {} : { body }), ...(flags.contentType === undefined ? {} : { contentType: flags.contentType }) };
 }
 
 function parseStartAt(text: string | undefined): number | undefined {
