@@ -110,12 +110,17 @@ class SecretNames {
   constructor(secretName: string) {
     this.secretName = secretName;
   }
-  /** The variable name for a secret value: SSEKIT_JWT_SECRET / SSEKIT_TOKEN for the first of each kind. */
+  /**
+   * The variable name for a secret value: SSEKIT_SCENARIO_JWT_SECRET / SSEKIT_SCENARIO_TOKEN for
+   * the first of each kind (not SSEKIT_JWT_SECRET: that one is the --jwt-secret flag's, and
+   * would replace the scenario's auth, claims and all).
+   */
   nameFor(value: string, kind: 'JWT_SECRET' | 'TOKEN'): string {
     const known = this.byValue.get(value);
     if (known !== undefined) return known;
-    const taken = [...this.byValue.values()].filter((n) => n.startsWith(`SSEKIT_${kind}`)).length;
-    const name = taken === 0 ? `SSEKIT_${kind}` : `SSEKIT_${kind}_${taken + 1}`;
+    const prefix = `SSEKIT_SCENARIO_${kind}`;
+    const taken = [...this.byValue.values()].filter((n) => n.startsWith(prefix)).length;
+    const name = taken === 0 ? prefix : `${prefix}_${taken + 1}`;
     this.byValue.set(value, name);
     return name;
   }

@@ -3,7 +3,8 @@
  * the file for anything unreadable (missing, not JSON, wrong kind or schemaVersion), so
  * `stats report|compare|merge` never print a stack trace for a wrong file.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { READABLE_RESULT_SCHEMA_VERSIONS, type BenchResult } from '../metrics/bench-result.js';
 import { decodeLatencyHistogram } from '../metrics/histogram.js';
@@ -84,13 +85,7 @@ export function requireBenchResult(named: NamedResult, what: string): NamedResul
 
 /** Reads and validates one result file. */
 export async function readResultFile(file: string): Promise<NamedResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? 'error'})`}`, { cause: error });
-  }
+  const text = await readText(file);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -98,6 +93,64 @@ export async function readResultFile(file: string): Promise<NamedResult> {
     throw new UsageError(`${file}: not JSON (${error instanceof Error ? (error.message.split('\n')[0] ?? '') : 'invalid'})`, { cause: error, hint: "expected a file written by 'ssekit bench --out' or 'ssekit publish --out'" });
   }
   return { file, result: validateResultFile(json, file) };
+}
+
+/**
+ * The results behind each path, for `stats merge`: a result file; a directory (every `.json` and
+ * `.log` file in it); or a log with one result per line among other lines — what `kubectl logs`
+ * gives for the pods of a sharded Job, each of which ends with `bench --result-line`.
+ */
+export async function readResultFiles(paths: readonly string[]): Promise<NamedResult[]> {
+  const out: NamedResult[] = [];
+  for (const path of paths) {
+    const entries = await directoryEntries(path);
+    for (const file of entries ?? [path]) out.push(...(await readResultsIn(file)));
+  }
+  return out;
+}
+
+/** A directory's result files (sorted), or undefined when the path is not a directory. */
+async function directoryEntries(path: string): Promise<string[] | undefined> {
+  try {
+    const names = await readdir(path);
+    return names.filter((n) => n.endsWith('.json') || n.endsWith('.log')).sort().map((n) => join(path, n));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR' || (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UsageError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+  }
+}
+
+async function readResultsIn(file: string): Promise<NamedResult[]> {
+  const text = await readText(file);
+  try {
+    return [{ file, result: validateResultFile(JSON.parse(text), file) }];
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+  }
+  // A log: the lines that are results (`{"schemaVersion":…}`), each named by its line.
+  const results: NamedResult[] = [];
+  text.split('\n').forEach((line, i) => {
+    const trimmed = line.trim();
+    if (!trimmed.startsWith('{') || !trimmed.includes('"schemaVersion"')) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(trimmed);
+    } catch {
+      return;
+    }
+    results.push({ file: `${file}:${i + 1}`, result: validateResultFile(json, `${file}:${i + 1}`) });
+  });
+  if (results.length === 0) throw new UsageError(`${file}: neither a result file nor a log with results in it`, { hint: "expected 'ssekit bench --out' files, or the output of 'bench --result-line' (kubectl logs)" });
+  return results;
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? 'error'})`}`, { cause: error });
+  }
 }
 
 /** Writes a result file (the JSON text is made by the caller's reporter). */

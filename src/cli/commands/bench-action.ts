@@ -3,6 +3,7 @@
  * `--help` start fast): flags + scenario → a validated plan → the engine → reporters → exit code.
  */
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UsageError } from '../../core/errors.js';
@@ -51,7 +52,14 @@ export interface BenchFlags extends AuthFlags, HttpFlags {
   readonly runId?: string;
   readonly startAt?: string;
   readonly workers?: string;
+  readonly resultLine?: boolean;
+  readonly emit?: 'k8s';
+  readonly shards?: string;
+  readonly image?: string;
+  readonly namespace?: string;
+  readonly startIn?: string;
   readonly connections?: string;
+  readonly localAddress?: string;
   readonly method?: string;
   readonly data?: string;
   readonly contentType?: string;
@@ -90,6 +98,7 @@ export type ResolvedHttpFlags = Awaited<ReturnType<typeof resolveHttpFlags>>;
 export async function bench(argument: string | undefined, flags: BenchFlags, ctx: CliContext, sources: { isConnectTimeoutSet: boolean }): Promise<number> {
   if (flags.worker !== undefined) return (await import('./bench-workers.js')).runAsWorker(flags.worker, ctx);
   const prepared = await prepareBench(argument, flags, sources, ctx.env);
+  if (flags.emit !== undefined) return (await import('./bench-emit.js')).emitK8s(prepared.plan, flags, ctx, { isEmbedded: prepared.isEmbedded });
   const workers = parseWorkers(flags.workers, prepared.shard);
   await checkOutputPaths([flags.out, flags.junit, flags.summaryMd]);
   const embedded = prepared.isEmbedded ? await startEmbeddedServer(ctx) : undefined;
@@ -99,7 +108,7 @@ export async function bench(argument: string | undefined, flags: BenchFlags, ctx
     const result =
       workers === undefined
         ? await runWithProgress(ctx, plan, { shard: prepared.shard, startAtMs: prepared.startAtMs, runId: flags.runId }, (hooks) =>
-            executeBench(plan, prepared.http, { shard: prepared.shard, runId: flags.runId, startAtMs: prepared.startAtMs, connections: prepared.connections }, hooks),
+            executeBench(plan, prepared.http, { shard: prepared.shard, runId: flags.runId, startAtMs: prepared.startAtMs, connections: prepared.connections, localAddress: parseLocalAddress(flags.localAddress) }, hooks),
           )
         : await (await import('./bench-workers.js')).runWorkersFor(plan, prepared.http, { count: workers, runId: flags.runId }, ctx);
     return await reportBench(result, flags, ctx);
@@ -169,6 +178,13 @@ function parseConnections(text: string | undefined, plan: BenchPlan, http: Resol
   return count;
 }
 
+/** `--local-address`: an IP literal (the kernel refuses anything else at connect time, once per client). */
+function parseLocalAddress(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (isIP(text) === 0) throw new UsageError(`--local-address: '${text}' is not an IP address`, { hint: 'e.g. 127.0.0.2, or an address of this machine' });
+  return text;
+}
+
 /** `--workers N|auto` (auto: one per core); undefined without the flag. */
 function parseWorkers(text: string | undefined, shard: Shard | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -220,6 +236,8 @@ async function reportBench(result: BenchResult, flags: BenchFlags, ctx: CliConte
   ]);
   if (flags.json === true) ctx.stdout.write(`${toJson(result)}\n`);
   else ctx.stdout.write(renderBenchReport(result, { useColor: ctx.useColor, width: ctx.stdout.columns ?? 100 }));
+  // One line, the last: `kubectl logs --tail=1` of every pod is a file `stats merge` reads.
+  if (flags.resultLine === true) ctx.stdout.write(`${toJson(result, 0)}\n`);
   if (writeFailures.length > 0) throw new UsageError(writeFailures.join('; '));
   if (result.endReason === 'interrupted') return ExitCode.interrupted;
   return result.endReason === 'passed' ? ExitCode.ok : ExitCode.gateFailed;

@@ -38,6 +38,7 @@ export function registerBenchCommand(program: Command, run: RunCommand): void {
     .addOption(new Option('--max-self-lag <duration>', "ssekit's own event-loop lag (p99) over which the run fails, its latency being its own (default 50ms; raise it on a busy shared runner)").env('SSEKIT_MAX_SELF_LAG'))
     .option('--heartbeat-timeout <duration>', 'a stream with no byte for this long is stalled and reconnects (default off)')
     .option('--leak-grace <duration>', 'after closing every stream, wait this long for the server count to settle (default 5s)')
+    .option('--local-address <ip>', "bind the fleet's sockets to this source address (a machine with several; bench --workers picks one per worker on loopback)")
     .option('--connections <n>', 'carry the streams over this many HTTP/2 connections, as a browser does for one origin (https with ALPN h2, or --http2-prior-knowledge)')
     .option('--workers <n|auto>', 'run N shard processes on this machine, each with its own file limit and loopback source address, and merge them (auto: one per core)')
     .addOption(new Option('--worker <index>', 'internal: run as a worker of bench --workers').hideHelp())
@@ -47,7 +48,13 @@ export function registerBenchCommand(program: Command, run: RunCommand): void {
     .option('-o, --out <file>', 'write the result JSON (written even when the run fails or is interrupted)')
     .option('--junit <file>', 'write thresholds as JUnit XML')
     .option('--summary-md <file>', 'append a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)')
-    .option('--json', 'print the result JSON on stdout instead of the report');
+    .option('--json', 'print the result JSON on stdout instead of the report')
+    .option('--result-line', 'after the report, print the result as one JSON line, the last on stdout (for kubectl logs and stats merge)')
+    .addOption(new Option('--emit <kind>', 'write a manifest that runs the plan elsewhere instead of running it (k8s: an Indexed Job of --shards pods)').choices(['k8s']))
+    .option('--shards <n>', 'with --emit k8s: how many pods, each one shard', '2')
+    .option('--image <image>', 'with --emit k8s: the ssekit image (see the Dockerfile)')
+    .option('--namespace <ns>', 'with --emit k8s: the namespace', 'default')
+    .option('--start-in <duration>', 'with --emit k8s: the shared start, this long after the manifest is made (scheduling and the image pull)', '2m')
   // Auth is per virtual user: --claims, --role and --sub may use {{vu}}, the user's index.
   addHttpFlags(command);
   addAuthFlags(command);

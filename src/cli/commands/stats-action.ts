@@ -11,7 +11,7 @@ import { renderPublishReport } from '../../reporters/publish-text.js';
 import { renderComparison, renderStatsSample, statsSampleData } from '../../reporters/stats-table.js';
 import type { StatsFormat } from '../../server-stats/types.js';
 import { parseExpectation } from '../../stats/expectations.js';
-import { readResultFile, requireBenchResult, writeResultFile } from '../../stats/result-file.js';
+import { readResultFile, readResultFiles, requireBenchResult, writeResultFile } from '../../stats/result-file.js';
 import { compareResults, parseRegressionLimit } from '../../stats/compare.js';
 import { mergeResults } from '../../stats/merge.js';
 import { runStats, type StatsOptions, type StatsSample } from '../../stats/run-stats.js';
@@ -109,7 +109,7 @@ export async function compare(baseFile: string, nextFile: string, flags: { maxRe
 
 /** `stats merge`: the shards of one run, merged exactly. */
 export async function merge(files: readonly string[], flags: { out?: string; allowPartial?: boolean }, ctx: CliContext): Promise<number> {
-  const inputs = (await Promise.all(files.map((file) => readResultFile(file)))).map((named) => requireBenchResult(named, 'merge'));
+  const inputs = (await readResultFiles(files)).map((named) => requireBenchResult(named, 'merge'));
   const { result, warnings, missingShards } = mergeResults(inputs);
   const isPartialRefused = missingShards.length > 0 && flags.allowPartial !== true;
   for (const warning of warnings) ctx.stderr.write(`${isPartialRefused ? 'ssekit' : 'warning'}: ${warning}${isPartialRefused ? ' (exit 99; --allow-partial merges it anyway)' : ''}\n`);

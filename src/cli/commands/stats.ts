@@ -72,7 +72,7 @@ customers), users listed more than once are shown (seed 001's duplicate connecti
   stats
     .command('merge')
     .description('merge the shard results of one sharded bench run exactly (histograms added, counts summed)')
-    .argument('<shard.json...>', "the shards' result files")
+    .argument('<shard.json...>', "the shards' result files, directories of them, or logs with one result per line (kubectl logs of bench --result-line)")
     .option('-o, --out <file>', 'write the merged result here (default: stdout)')
     .option('--allow-partial', 'merge even when shards of the run are missing (the merge otherwise fails with exit 99)')
     .action((files: string[], flags: { out?: string; allowPartial?: boolean }) => run(async (ctx) => (await import('./stats-action.js')).merge(files, flags, ctx)));
