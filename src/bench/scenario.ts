@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
+import { defaultContentTypeFor } from '../core/content-type.js';
 import { parseDuration } from '../core/duration.js';
 import { parseThreshold, withGuardThresholds } from '../metrics/thresholds.js';
 import { STATS_FORMATS, type StatsFormat } from '../server-stats/types.js';
@@ -353,18 +354,10 @@ function readStreamRequest(m: Readonly<Record<string, unknown>>, field: string, 
   const body = rawBody !== null && typeof rawBody === 'object' ? JSON.stringify(rawBody) : fields.str(rawBody, `${field}.body`);
   const method = fields.str(m['method'], `${field}.method`)?.toUpperCase();
   if (method === undefined && body === undefined) return undefined;
-  const contentType = fields.str(m['contentType'], `${field}.contentType`) ?? (body === undefined ? undefined : isJson(body.split('{{vu}}').join('0')) ? 'application/json' : 'text/plain; charset=utf-8');
+  const contentType = fields.str(m['contentType'], `${field}.contentType`) ?? (body === undefined ? undefined : defaultContentTypeFor(body.split('{{vu}}').join('0')));
   return { method: method ?? 'POST', body, contentType };
 }
 
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function readClients(raw: Readonly<Record<string, unknown>>, overrides: PlanOverrides, fields: FieldReader): Pick<BenchPlan, 'clients' | 'rampUpMs'> {
   const clientsRaw = raw['clients'];

@@ -4,10 +4,9 @@
  * decoded (never "0 events, PASSED"), Last-Event-ID as UTF-8, HTTP/2 over TLS.
  */
 import { gzipSync } from 'node:zlib';
-import { createSecureServer } from 'node:http2';
-import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BenchResult } from '../../src/metrics/bench-result.js';
+import { startHttp2Server } from '../helpers/http2-server.js';
 import { runCli } from '../helpers/run-cli.js';
 import { makeTestCertificates, startConnectProxy, startSseServer } from '../helpers/sse-server.js';
 
@@ -86,19 +85,12 @@ describe('bench streams as clients ask for them', () => {
     const tls = await makeTestCertificates();
     if (tls === undefined) return context.skip('openssl is not available to make a test CA');
     const versions: string[] = [];
-    const server = createSecureServer({ key: tls.key, cert: tls.cert, allowHTTP1: true }, (req, res) => {
+    const server = await startHttp2Server({ tls }, (req, res) => {
       versions.push(req.httpVersion);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: over h2\n\n');
     });
-    const sessions = new Set<{ destroy(): void }>();
-    server.on('session', (session) => sessions.add(session));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onTestFinished(async () => {
-      for (const session of sessions) session.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
+    const url = `${server.origin}/events`;
     const { exitCode, result, stderr } = await bench([url, '--clients', '3', '--cacert', tls.caFile]);
     expect(exitCode, stderr).toBe(0);
     expect(result.events.received).toBe(3);
@@ -111,29 +103,18 @@ describe('bench streams as clients ask for them', () => {
   it('carries every stream over the given number of HTTP/2 connections (--connections)', async (context) => {
     const tls = await makeTestCertificates();
     if (tls === undefined) return context.skip('openssl is not available to make a test CA');
-    let sessionCount = 0;
     let streams = 0;
-    const server = createSecureServer({ key: tls.key, cert: tls.cert }, (_req, res) => {
+    const server = await startHttp2Server({ tls, h2Only: true }, (_req, res) => {
       streams += 1;
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: shared\n\n');
     });
-    const sessions = new Set<{ destroy(): void }>();
-    server.on('session', (session) => {
-      sessionCount += 1;
-      sessions.add(session);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onTestFinished(async () => {
-      for (const session of sessions) session.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
+    const url = `${server.origin}/events`;
     const { exitCode, result, stderr } = await bench([url, '--clients', '20', '--connections', '2', '--cacert', tls.caFile]);
     expect(exitCode, stderr).toBe(0);
     expect(result.clients.peakOpen).toBe(20);
     expect(streams).toBe(20);
-    expect(sessionCount).toBe(2);
+    expect(server.sessionCount()).toBe(2);
   });
 
   it('refuses --connections over HTTP/1.1, where a connection carries one stream', async () => {

@@ -2,7 +2,6 @@
  * What `ssekit bench` does once its flags are parsed (loaded only then, so other commands and
  * `--help` start fast): flags + scenario → a validated plan → the engine → reporters → exit code.
  */
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +21,7 @@ import { renderJunit, renderSummaryMarkdown } from '../../reporters/ci.js';
 import { toJson } from '../../reporters/json.js';
 import { withStreamAgent } from '../../transport/agent.js';
 import type { CliContext } from '../context.js';
+import { readDataFlag } from '../flags/data.js';
 import { startEmbeddedServer } from '../embedded-server.js';
 import type { AuthFlags } from '../flags/auth.js';
 import { authPlanFromFlags } from '../flags/credentials.js';
@@ -283,17 +283,7 @@ async function streamRequestFrom(flags: BenchFlags): Promise<Record<string, stri
     if (flags.contentType !== undefined) throw new UsageError('--content-type goes with --data');
     return undefined;
   }
-  let body: string | undefined;
-  if (flags.data !== undefined) {
-    if (!flags.data.startsWith('@')) body = flags.data;
-    else {
-      try {
-        body = await readFile(flags.data.slice(1), 'utf8');
-      } catch (error) {
-        throw new UsageError(`--data: cannot read ${flags.data.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
-      }
-    }
-  }
+  const body = flags.data === undefined ? undefined : await readDataFlag(flags.data);
   return { ...(flags.method === undefined ? {} : { method: flags.method }), ...(body === undefined ? {} : { body }), ...(flags.contentType === undefined ? {} : { contentType: flags.contentType }) };
 }
 

@@ -2,7 +2,6 @@
  * What `ssekit listen` does once its flags are parsed (loaded only then): flags → ListenOptions
  * → runListen → a sink (pretty, NDJSON or raw) → exit code from how it ended.
  */
-import { readFile } from 'node:fs/promises';
 import { ExitCode, InterruptedError, SsekitError, UsageError } from '../../core/errors.js';
 import { parseDuration, parsePositiveByteSize, parsePositiveDuration } from '../../core/duration.js';
 import { redactText, redactUrl } from '../../core/redact.js';
@@ -15,7 +14,9 @@ import { withStreamAgent } from '../../transport/agent.js';
 import type { TokenPlacement } from '../../transport/auth.js';
 import { createRestartTrigger } from '../../transport/restart-trigger.js';
 import type { StreamStatus } from '../../transport/sse-connection.js';
+import { defaultContentTypeFor } from '../../core/content-type.js';
 import type { CliContext } from '../context.js';
+import { readDataFlag } from '../flags/data.js';
 import type { AuthFlags } from '../flags/auth.js';
 import { resolveToken } from '../flags/credentials.js';
 import { parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
@@ -97,32 +98,16 @@ function checkOutputFlags(flags: ListenFlags, urlCount: number): void {
 
 /** Method, body and content type from --method, --data and --content-type. */
 async function requestOf(flags: ListenFlags): Promise<Pick<ListenOptions, 'method' | 'body' | 'contentType'>> {
-  const body = flags.data === undefined ? undefined : await readData(flags.data);
+  const body = flags.data === undefined ? undefined : await readDataFlag(flags.data);
   const method = (flags.method ?? (body === undefined ? 'GET' : 'POST')).toUpperCase();
   if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method)) throw new UsageError(`--method: '${flags.method ?? ''}' is not an HTTP method`);
   if (body !== undefined && (method === 'GET' || method === 'HEAD')) throw new UsageError(`--data: a ${method} request has no body`, { hint: 'use --method POST (the default with --data) or REPORT' });
   if (flags.contentType !== undefined && body === undefined) throw new UsageError('--content-type describes --data: give both');
   if (body === undefined) return { method };
-  return { method, body, contentType: flags.contentType ?? (isJson(body) ? 'application/json' : 'text/plain; charset=utf-8') };
+  return { method, body, contentType: flags.contentType ?? defaultContentTypeFor(body) };
 }
 
-async function readData(data: string): Promise<string> {
-  if (!data.startsWith('@')) return data;
-  try {
-    return await readFile(data.slice(1), 'utf8');
-  } catch (error) {
-    throw new UsageError(`--data: cannot read ${data.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
-  }
-}
 
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The sink for the output flags; status lines go to stderr, tagged when there are several streams. */
 function createSink(flags: ListenFlags, output: SinkOutput, ctx: CliContext, isMulti: boolean): ListenSink {

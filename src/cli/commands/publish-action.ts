@@ -2,7 +2,6 @@
  * What `ssekit publish` does once its flags are parsed (loaded only then): flags → watchers,
  * producer and schedule → the engine → per-event lines and the verdict → exit code.
  */
-import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { parseDuration, parsePositiveByteSize, parsePositiveDuration } from '../../core/duration.js';
 import { redactUrl } from '../../core/redact.js';
@@ -18,6 +17,7 @@ import { toJson } from '../../reporters/json.js';
 import { createPublishTextReporter } from '../../reporters/publish-text.js';
 import { withStreamAgent } from '../../transport/agent.js';
 import type { CliContext } from '../context.js';
+import { readDataFlag } from '../flags/data.js';
 import type { AuthFlags } from '../flags/auth.js';
 import { authPlanFromFlags } from '../flags/credentials.js';
 import { VERSION } from '../version.js';
@@ -56,7 +56,7 @@ export async function publish(producerUrl: string, flags: PublishFlags, ctx: Cli
   // The producer acts as the first watcher's user (a seed's producer checks the role, not who).
   const token = (await credentialsFor(auth, 0)).token;
   const producerKind = producerKindOf(producerUrl);
-  const bodyText = flags.data === undefined ? DEFAULT_BODIES[producerKind] : await readBody(flags.data);
+  const bodyText = flags.data === undefined ? DEFAULT_BODIES[producerKind] : await readDataFlag(flags.data);
   const template = compileTemplate(bodyText);
   // Bodies go out as JSON (application/json, or a JSON message): catch a typo before publishing anything.
   try {
@@ -128,12 +128,4 @@ async function watchersFor(urls: readonly string[], listenersPerStream: number, 
   return watchers;
 }
 
-async function readBody(data: string): Promise<string> {
-  if (!data.startsWith('@')) return data;
-  try {
-    return await readFile(data.slice(1), 'utf8');
-  } catch (error) {
-    throw new UsageError(`--data: cannot read ${data.slice(1)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
-  }
-}
 
