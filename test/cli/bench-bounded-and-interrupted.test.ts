@@ -4,10 +4,10 @@
  * and a check cut short is "unknown", never a guess: a leak check interrupted during settle
  * shows no number, and deliveries still within their timeout are unsettled, not lost.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { tempDir as makeTempDir } from '../helpers/temp-dir.js';
+import { describe, expect, it } from 'vitest';
 import { DEV_JWT_SECRET } from '../../src/core/dev-jwt.js';
 import type { BenchResult } from '../../src/metrics/bench-result.js';
 import { parseFaults } from '../../src/serve/faults.js';
@@ -17,11 +17,7 @@ import { startSseServer } from '../helpers/sse-server.js';
 
 const MINT = ['--jwt-secret', DEV_JWT_SECRET, '--role', 'admin'];
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ssekit-bounded-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (): Promise<string> => makeTempDir('bounded');
 
 describe('bench phases and interrupts', () => {
   it('ends by its bound against a server that ends every stream at once', async () => {

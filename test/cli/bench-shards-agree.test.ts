@@ -4,21 +4,17 @@
  * depend on --target (shards aimed at two workers of one backend are one run), merge checks
  * the shared start, and a merge missing a shard fails unless --allow-partial.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BenchResult } from '../../src/metrics/bench-result.js';
 import { requireBroker } from '../helpers/brokers.js';
+import { tempDir as makeTempDir } from '../helpers/temp-dir.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startTestServer } from '../helpers/serve-process.js';
 
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ssekit-shards-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (): Promise<string> => makeTempDir('shards');
 
 /** Two shards of one run, the second started `lagMs` after the first, each aimed at its own target. */
 async function runShards(targets: readonly [string, string], dir: string, lagMs: number): Promise<number[]> {

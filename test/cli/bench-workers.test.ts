@@ -5,20 +5,16 @@
  * of them and still writes the merged result, and workers do not outlive a killed parent.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BenchResult } from '../../src/metrics/bench-result.js';
+import { tempDir as makeTempDir } from '../helpers/temp-dir.js';
 import { runCli, startCli } from '../helpers/run-cli.js';
 import { startTestServer } from '../helpers/serve-process.js';
 import { startSseServer } from '../helpers/sse-server.js';
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ssekit-workers-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (): Promise<string> => makeTempDir('workers');
 
 /** PIDs of a process's children. */
 function childrenOf(pid: number): number[] {

@@ -2,22 +2,18 @@
  * `publish -o result.json` writes a typed result that `stats report` and `stats compare` read
  * like a bench result (the same histogram blocks); `stats merge` takes bench shards only.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEV_JWT_SECRET } from '../../src/core/dev-jwt.js';
 import type { PublishResult } from '../../src/metrics/publish-result.js';
+import { tempDir as makeTempDir } from '../helpers/temp-dir.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startTestServer } from '../helpers/serve-process.js';
 
 const AUTH = ['--jwt-secret', DEV_JWT_SECRET, '--role', 'admin', '--sub', '1'];
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ssekit-publish-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (): Promise<string> => makeTempDir('publish');
 
 describe('publish result files', () => {
   it('writes -o, which stats report prints and stats compare sets beside another run', async () => {

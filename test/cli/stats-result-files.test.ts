@@ -3,20 +3,16 @@
  * the report, the comparison and its regression gate, an exact 3-shard merge, and one-line
  * errors for wrong files and mismatched shards.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BenchResult } from '../../src/metrics/bench-result.js';
 import { createLatencyHistogram, decodeLatencyHistogram, summarizeLatency } from '../../src/metrics/histogram.js';
 import { latencies, makeResult } from '../fixtures/stats/make-result.js';
+import { tempDir as makeTempDir } from '../helpers/temp-dir.js';
 import { runCli } from '../helpers/run-cli.js';
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ssekit-stats-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (): Promise<string> => makeTempDir('stats');
 
 async function write(dir: string, name: string, value: unknown): Promise<string> {
   const path = join(dir, name);
