@@ -15,6 +15,8 @@ import { credentialsFor } from '../../transport/identity.js';
 import { createServerCountReader } from '../../bench/server-count.js';
 import { renderBenchReport, renderPlan } from '../../reporters/bench-text.js';
 import { renderJunit, renderSummaryMarkdown } from '../../reporters/ci.js';
+import { readChartAssets } from '../../reporters/html/chart-assets.js';
+import { renderHtmlReport } from '../../reporters/html/render-html.js';
 import { toJson } from '../../reporters/json.js';
 import { withStreamAgent } from '../../transport/agent.js';
 import type { CliContext } from '../context.js';
@@ -50,6 +52,7 @@ export interface BenchFlags extends AuthFlags, HttpFlags {
   readonly out?: string;
   readonly junit?: string;
   readonly summaryMd?: string;
+  readonly html?: string;
   readonly json?: boolean;
 }
 
@@ -76,7 +79,7 @@ export async function bench(argument: string | undefined, flags: BenchFlags, ctx
   // Loaded when bench runs (ora, the fleet): other commands start faster.
   const [{ runBench }, { createProgressReporter }] = await Promise.all([import('../../bench/run-bench.js'), import('../../reporters/progress.js')]);
   const prepared = await prepareBench(argument, flags, sources);
-  await checkOutputPaths([flags.out, flags.junit, flags.summaryMd]);
+  await checkOutputPaths([flags.out, flags.junit, flags.summaryMd, flags.html]);
   const embedded = prepared.isEmbedded ? await startEmbeddedServer(ctx) : undefined;
   const plan = embedded === undefined ? prepared.plan : buildPlan(prepared.raw, { ...prepared.overrides, target: embedded.url }, prepared.source);
   if (embedded !== undefined) ctx.stderr.write(`embedded ssekit serve on ${embedded.url} (admin-orders)\n`);
@@ -148,6 +151,7 @@ async function reportBench(result: BenchResult, flags: BenchFlags, ctx: CliConte
     [flags.junit, () => renderJunit(result)],
     // GitHub's step summary is shared by the job's steps: append.
     [flags.summaryMd, () => renderSummaryMarkdown(result), 'append'],
+    [flags.html, () => renderHtmlReport(result, readChartAssets())],
   ]);
   if (flags.json === true) ctx.stdout.write(`${toJson(result)}\n`);
   else ctx.stdout.write(renderBenchReport(result, { useColor: ctx.useColor, width: ctx.stdout.columns ?? 100 }));
