@@ -106,9 +106,8 @@ export function drawCharts(uPlot: UPlotStatic, doc: PageDocument): void {
         series['paths'] = uPlot.paths.bars({ size: [barColumns === 2 ? 0.35 : 0.6, 80], align });
         series['fill'] = column.color;
         series['points'] = { show: false };
-      } else {
-        series['points'] = { show: false };
       }
+      // Lines keep uPlot's own choice of points: shown where they are sparse (a one-row table still shows its value).
       return series;
     });
   };
