@@ -191,6 +191,13 @@ describe.skipIf(skip !== undefined)('HTML reports in Chromium', () => {
   const runs = new Map<string, CliRun>();
   const file = (name: string): string => join(dir, name);
   const readJson = async <T extends ResultFile>(name: string): Promise<T> => JSON.parse(await readFile(file(name), 'utf8')) as T;
+  /** Opens `<name>.html`, checks what every page must hold, and reads it. */
+  const openReport = async (name: string): Promise<PageReport> => {
+    const opened = await browser.open(file(`${name}.html`));
+    const report = await readReport(opened);
+    expectDrawn(opened, report);
+    return report;
+  };
 
   /** Every CLI run the tests look at, at once (they take seconds each; the checks take milliseconds). */
   beforeAll(async () => {
@@ -232,9 +239,7 @@ describe.skipIf(skip !== undefined)('HTML reports in Chromium', () => {
   it('bench --html of a passed run: every chart drawn from the result’s series, every number the result’s', async () => {
     expect(runs.get('passed')?.exitCode, runs.get('passed')?.stderr).toBe(0);
     const result = await readJson<BenchResult>('passed.json');
-    const opened = await browser.open(file('passed.html'));
-    const report = await readReport(opened);
-    expectDrawn(opened, report);
+    const report = await openReport('passed');
     expect(report.heading).toContain('PASSED');
     expect(report.charts.map((c) => c.id)).toEqual(['latency-over-time', 'latency-distribution', 'open-streams', 'deliveries', 'errors']);
     expectBenchPage(report, result);
@@ -246,9 +251,7 @@ describe.skipIf(skip !== undefined)('HTML reports in Chromium', () => {
     const result = await readJson<BenchResult>('failed.json');
     expect(result.leak.verdict).toBe('leak');
     expect(result.errors.byClass['status-4xx']).toBeGreaterThan(0);
-    const opened = await browser.open(file('failed.html'));
-    const report = await readReport(opened);
-    expectDrawn(opened, report);
+    const report = await openReport('failed');
     expect(report.heading).toContain('FAILED');
     expectBenchPage(report, result);
     expect(chartOf(report, 'errors').rows).toEqual([['status-4xx', String(result.errors.byClass['status-4xx'])]]);
@@ -258,9 +261,7 @@ describe.skipIf(skip !== undefined)('HTML reports in Chromium', () => {
   it('bench --html is written on Ctrl-C too, the partial run drawn', async () => {
     expect(runs.get('interrupted')?.exitCode, runs.get('interrupted')?.stderr).toBe(130);
     const result = await readJson<BenchResult>('interrupted.json');
-    const opened = await browser.open(file('interrupted.html'));
-    const report = await readReport(opened);
-    expectDrawn(opened, report);
+    const report = await openReport('interrupted');
     expect(report.heading).toContain('INTERRUPTED');
     expectBenchPage(report, result);
   });
@@ -275,9 +276,7 @@ describe.skipIf(skip !== undefined)('HTML reports in Chromium', () => {
     const [one, two] = await Promise.all([readJson<BenchResult>('shard-1.json'), readJson<BenchResult>('shard-2.json')]);
     expect(result.latency.summary.count).toBe(one.latency.summary.count + two.latency.summary.count);
     expect(result.clients.planned).toBe(4);
-    const opened = await browser.open(file('merged.html'));
-    const page = await readReport(opened);
-    expectDrawn(opened, page);
+    const page = await openReport('merged');
     expectBenchPage(page, result);
   });
 
@@ -287,9 +286,7 @@ describe.skipIf(skip !== undefined)('HTML reports in Chromium', () => {
     const run = await runCli(['stats', 'report', file('publish.json'), '--html', file('publish.html')]);
     expect(run.exitCode, run.stderr).toBe(0);
     const result = await readJson<PublishResult>('publish.json');
-    const opened = await browser.open(file('publish.html'));
-    const report = await readReport(opened);
-    expectDrawn(opened, report);
+    const report = await openReport('publish');
     expect(report.charts.map((c) => c.id)).toEqual(['latency-over-time', 'latency-distribution', 'publish-outcomes']);
     expect(chartOf(report, 'latency-over-time').rows).toEqual(result.events.map((e) => [cell((e.atMs ?? Number.NaN) / 1000), cell(e.latencyMs), cell(e.callMs)]));
     const complete = result.events.filter((e) => e.error === undefined && e.delivered >= e.expected).length;
@@ -307,9 +304,7 @@ describe.skipIf(skip !== undefined)('HTML reports in Chromium', () => {
     const run = await runCli(['stats', 'compare', file('passed.json'), file('failed.json'), '--html', file('compare.html')]);
     expect(run.exitCode, run.stderr).toBe(0);
     const [base, next] = [await readJson<BenchResult>('passed.json'), await readJson<BenchResult>('failed.json')];
-    const opened = await browser.open(file('compare.html'));
-    const report = await readReport(opened);
-    expectDrawn(opened, report);
+    const report = await openReport('compare');
     const latency = chartOf(report, 'latency-over-time');
     expect(latency.head).toEqual(['time (s)', 'base p50 (ms)', 'base p99 (ms)', 'base ssekit lag (ms)', 'new p50 (ms)', 'new p99 (ms)', 'new ssekit lag (ms)']);
     // Both runs have 1 s buckets from 0: row i is each run's bucket i, empty past a run's end.
@@ -327,17 +322,13 @@ describe.skipIf(skip !== undefined)('HTML reports in Chromium', () => {
     await writeFile(file('v1.json'), JSON.stringify(makeResult()));
     await writeFile(file('ten.json'), JSON.stringify(makeTenMinuteResult()));
     for (const name of ['v1', 'ten']) expect((await runCli(['stats', 'report', file(`${name}.json`), '--html', file(`${name}.html`)])).exitCode).toBe(0);
-    const v1 = await browser.open(file('v1.html'));
-    const v1Report = await readReport(v1);
-    expectDrawn(v1, v1Report);
+    const v1Report = await openReport('v1');
     expect(chartOf(v1Report, 'latency-over-time').notes).toEqual(['not in this result (schema v1)']);
     expect(chartOf(v1Report, 'deliveries').notes).toEqual(['not in this result (schema v1)']);
     expect(chartOf(v1Report, 'latency-over-time').drawnPoints).toBeNull();
     expectDistribution(chartOf(v1Report, 'latency-distribution'), makeResult().latency);
 
-    const ten = await browser.open(file('ten.html'));
-    const tenReport = await readReport(ten);
-    expectDrawn(ten, tenReport);
+    const tenReport = await openReport('ten');
     expectBenchPage(tenReport, makeTenMinuteResult());
     expect(chartOf(tenReport, 'latency-over-time').drawnPoints).toBe('600');
   });
