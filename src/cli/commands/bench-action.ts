@@ -18,6 +18,8 @@ import { credentialsFor } from '../../transport/identity.js';
 import { createServerCountReader } from '../../bench/server-count.js';
 import { renderBenchReport, renderPlan } from '../../reporters/bench-text.js';
 import { renderJunit, renderSummaryMarkdown } from '../../reporters/ci.js';
+import { readChartAssets } from '../../reporters/html/chart-assets.js';
+import { renderHtmlReport } from '../../reporters/html/render-html.js';
 import { toJson } from '../../reporters/json.js';
 import { withStreamAgent } from '../../transport/agent.js';
 import type { CliContext } from '../context.js';
@@ -69,6 +71,7 @@ export interface BenchFlags extends AuthFlags, HttpFlags {
   readonly out?: string;
   readonly junit?: string;
   readonly summaryMd?: string;
+  readonly html?: string;
   readonly json?: boolean;
 }
 
@@ -100,7 +103,7 @@ export async function bench(argument: string | undefined, flags: BenchFlags, ctx
   const prepared = await prepareBench(argument, flags, sources, ctx.env);
   if (flags.emit !== undefined) return (await import('./bench-emit.js')).emitK8s(prepared.plan, flags, ctx, { isEmbedded: prepared.isEmbedded });
   const workers = parseWorkers(flags.workers, prepared.shard);
-  await checkOutputPaths([flags.out, flags.junit, flags.summaryMd]);
+  await checkOutputPaths([flags.out, flags.junit, flags.summaryMd, flags.html]);
   const embedded = prepared.isEmbedded ? await startEmbeddedServer(ctx) : undefined;
   try {
     const plan = embedded === undefined ? prepared.plan : buildPlan(prepared.raw, { ...prepared.overrides, target: embedded.url }, prepared.source);
@@ -233,6 +236,7 @@ async function reportBench(result: BenchResult, flags: BenchFlags, ctx: CliConte
     [flags.junit, () => renderJunit(result)],
     // GitHub's step summary is shared by the job's steps: append.
     [flags.summaryMd, () => renderSummaryMarkdown(result), 'append'],
+    [flags.html, () => renderHtmlReport(result, readChartAssets())],
   ]);
   if (flags.json === true) ctx.stdout.write(`${toJson(result)}\n`);
   else ctx.stdout.write(renderBenchReport(result, { useColor: ctx.useColor, width: ctx.stdout.columns ?? 100 }));

@@ -48,6 +48,7 @@ export function registerBenchCommand(program: Command, run: RunCommand): void {
     .option('-o, --out <file>', 'write the result JSON (written even when the run fails or is interrupted)')
     .option('--junit <file>', 'write thresholds as JUnit XML')
     .option('--summary-md <file>', 'append a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)')
+    .option('--html <file>', 'write the report as one self-contained HTML page with its charts (written even when the run fails or is interrupted)')
     .option('--json', 'print the result JSON on stdout instead of the report')
     .option('--result-line', 'after the report, print the result as one JSON line, the last on stdout (for kubectl logs and stats merge)')
     .addOption(new Option('--emit <kind>', 'write a manifest that runs the plan elsewhere instead of running it (k8s: an Indexed Job of --shards pods)').choices(['k8s']))
@@ -69,7 +70,7 @@ always judged unless a --threshold names the same figure.
 
 Examples:
   $ ssekit bench                                     # embedded server, admin-orders scenario, ~1 minute
-  $ ssekit bench scenarios/admin-orders.yaml --target http://127.0.0.1:8787 --clients 2000 --churn 0.05 -o result.json
+  $ ssekit bench scenarios/admin-orders.yaml --target http://127.0.0.1:8787 --clients 2000 --churn 0.05 -o result.json --html report.html
   $ ssekit bench http://127.0.0.1:8787/api/admin/events --jwt-secret "$S" --role admin \\
       --server-stats http://127.0.0.1:8787/metrics --server-metric 'sse_connections_active{role="admin"}' --threshold leaks==0`,
     )

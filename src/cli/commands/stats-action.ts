@@ -9,6 +9,8 @@ import { toJson } from '../../reporters/json.js';
 import { renderBenchReport } from '../../reporters/bench-text.js';
 import { renderPublishReport } from '../../reporters/publish-text.js';
 import { renderComparison, renderStatsSample, statsSampleData } from '../../reporters/stats-table.js';
+import { readChartAssets } from '../../reporters/html/chart-assets.js';
+import { renderHtmlComparison, renderHtmlReport } from '../../reporters/html/render-html.js';
 import type { StatsFormat } from '../../server-stats/types.js';
 import { parseExpectation } from '../../stats/expectations.js';
 import { readResultFile, readResultFiles, requireBenchResult, writeResultFile } from '../../stats/result-file.js';
@@ -20,6 +22,7 @@ import { redactText } from '../../core/redact.js';
 import type { CliContext } from '../context.js';
 import type { AuthFlags } from '../flags/auth.js';
 import { resolveToken } from '../flags/credentials.js';
+import { writeOutputFiles } from '../flags/output.js';
 import { parseCount, parseHttpUrl, resolveHttpFlags, type HttpFlags } from '../flags/http.js';
 
 /** The raw flag values of `stats <url>`. */
@@ -88,9 +91,10 @@ export async function showStats(urlText: string, flags: ShowFlags, ctx: CliConte
   });
 }
 
-/** `stats report`: a result file's report again. */
-export async function report(file: string, flags: { json?: boolean }, ctx: CliContext): Promise<number> {
+/** `stats report`: a result file's report again (and, with `--html`, as a page). */
+export async function report(file: string, flags: { json?: boolean; html?: string }, ctx: CliContext): Promise<number> {
   const { result } = await readResultFile(file);
+  await writeHtml(flags.html, () => renderHtmlReport(result, readChartAssets()));
   if (flags.json === true) ctx.stdout.write(`${toJson(result)}\n`);
   else if (result.kind === 'bench') ctx.stdout.write(renderBenchReport(result, { useColor: ctx.useColor, width: ctx.stdout.columns ?? 100 }));
   else ctx.stdout.write(renderPublishReport(result, { useColor: ctx.useColor }));
@@ -98,13 +102,23 @@ export async function report(file: string, flags: { json?: boolean }, ctx: CliCo
 }
 
 /** `stats compare`: two results side by side, with the p99 regression gate. */
-export async function compare(baseFile: string, nextFile: string, flags: { maxRegression?: string; json?: boolean }, ctx: CliContext): Promise<number> {
+export async function compare(baseFile: string, nextFile: string, flags: { maxRegression?: string; json?: boolean; html?: string }, ctx: CliContext): Promise<number> {
   const maxRegression = flags.maxRegression === undefined ? undefined : parseRegressionLimit(flags.maxRegression);
   const [base, next] = await Promise.all([readResultFile(baseFile), readResultFile(nextFile)]);
   const comparison = compareResults(base.result, next.result, maxRegression === undefined ? {} : { maxRegression });
+  await writeHtml(flags.html, () => renderHtmlComparison(base, next, comparison, readChartAssets()));
   if (flags.json === true) ctx.stdout.write(`${toJson({ schemaVersion: 1, kind: 'compare', baseFile, newFile: nextFile, ...comparison })}\n`);
   else ctx.stdout.write(renderComparison(comparison, { base: baseFile, next: nextFile }, { useColor: ctx.useColor }));
   return comparison.regression !== undefined && !comparison.regression.passed ? ExitCode.gateFailed : ExitCode.ok;
+}
+
+/** Writes the `--html` page when asked for; a file that cannot be written is a one-line usage error (exit 2). */
+async function writeHtml(path: string | undefined, render: () => string): Promise<void> {
+  if (path === undefined) return;
+  // Rendered before writing: a rendering bug is reported as a bug, not as a file that could not be written.
+  const html = render();
+  const failures = await writeOutputFiles([[path, () => html]]);
+  if (failures.length > 0) throw new UsageError(failures.join('; '));
 }
 
 /** `stats merge`: the shards of one run, merged exactly. */

@@ -22,8 +22,8 @@ Examples:
   $ ssekit stats http://127.0.0.1:8787/api/v1/notifications/stream/stats --token "$(ssekit token --role superadmin --sub 0)"
   $ ssekit stats http://127.0.0.1:8787/metrics --metric 'sse_connections_active{role="admin"}' --watch 2s
   $ ssekit stats http://127.0.0.1:8787/metrics --expect 'sse_connections_active==0'
-  $ ssekit stats report result.json
-  $ ssekit stats compare base.json new.json --max-regression 10%
+  $ ssekit stats report result.json --html report.html
+  $ ssekit stats compare base.json new.json --max-regression 10% --html compare.html
   $ ssekit stats merge shard-*.json -o total.json`,
     );
 
@@ -58,7 +58,8 @@ customers), users listed more than once are shown (seed 001's duplicate connecti
     .description('print the report of a bench or publish result file again')
     .argument('<result.json>', "a file written by 'ssekit bench --out' or 'ssekit publish --out'")
     .option('--json', 'print the validated result as JSON')
-    .action((file: string, flags: { json?: boolean }) => run(async (ctx) => (await import('./stats-action.js')).report(file, flags, ctx)));
+    .option('--html <file>', 'also write the report as one self-contained HTML page with its charts')
+    .action((file: string, flags: { json?: boolean; html?: string }) => run(async (ctx) => (await import('./stats-action.js')).report(file, flags, ctx)));
 
   stats
     .command('compare')
@@ -67,7 +68,8 @@ customers), users listed more than once are shown (seed 001's duplicate connecti
     .argument('<new.json>', 'the run to judge')
     .option('--max-regression <limit>', 'exit 99 when p99 latency got worse by more than this: a percentage of the base (10%) or a duration (50ms)')
     .option('--json', 'print the comparison as JSON')
-    .action((base: string, next: string, flags: { maxRegression?: string; json?: boolean }) => run(async (ctx) => (await import('./stats-action.js')).compare(base, next, flags, ctx)));
+    .option('--html <file>', 'also write the comparison as one self-contained HTML page, the two runs overlaid in each chart')
+    .action((base: string, next: string, flags: { maxRegression?: string; json?: boolean; html?: string }) => run(async (ctx) => (await import('./stats-action.js')).compare(base, next, flags, ctx)));
 
   stats
     .command('merge')
