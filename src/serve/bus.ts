@@ -10,6 +10,7 @@
 import type { Redis as RedisClient } from 'ioredis';
 import { ConnectError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
+import type { ServeLogger } from './log.js';
 
 /** Where events travel between producers and streams. */
 export interface EventBus {
@@ -121,4 +122,17 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
       subscriber.disconnect();
     },
   };
+}
+
+/**
+ * A bus message as JSON, or undefined (logged) when it is not JSON: any producer may publish on a
+ * channel directly (CONTRACTS §1's `admin:events`), and what is not JSON is never forwarded.
+ */
+export function parseBusJson(raw: string, channel: string, log: ServeLogger): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    log('warn', 'ignored a non-JSON message', { channel, bytes: raw.length });
+    return undefined;
+  }
 }

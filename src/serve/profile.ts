@@ -12,14 +12,16 @@
  * 2. one line in `PROFILE_FACTORIES` (`src/serve/profiles/index.ts`);
  * 3. any profile-specific setting as an optional field of `ProfileSettings` below (and its flag
  *    in `src/cli/commands/serve.ts`), e.g. the AMQP URL.
- * Stream handlers call `request.authenticate(roles)` then `context.hub.open(...)`; producer
+ * Stream handlers call `request.authenticate(roles)` then `context.openStream(request, principal,
+ * {...})`; producer
  * handlers call `request.readJson()`, validate, `context.bus.publish(...)`, and answer with
  * `sendJson`. Throwing an `HttpError` anywhere answers `{"error","code"}` with its status.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from './auth.js';
 import type { EventBus } from './bus.js';
-import type { Hub, StreamLimitPolicy } from './hub.js';
+import type { Hub } from './hub.js';
+import type { HubStream, OpenStreamOptions, StreamLimitPolicy } from './hub-stream.js';
 import type { ServeLogger } from './log.js';
 import type { ServeMetrics } from './metrics.js';
 
@@ -39,9 +41,17 @@ export interface ProfileSettings {
   readonly replayBufferSize?: number | undefined;
 }
 
+/** What a profile says about a new stream; the request fills in the rest (path, address, ...). */
+export type ProfileStreamOptions = Omit<OpenStreamOptions, 'profile' | 'path' | 'principal' | 'ip'>;
+
+/** Registers `request` as a stream of the calling profile (the one `hub.open` call shape). */
+export type StreamOpener = (request: RouteRequest, principal: Principal, options: ProfileStreamOptions) => Promise<HubStream>;
+
 /** What a profile factory receives. */
 export interface ProfileContext {
   readonly hub: Hub;
+  /** `hub.open` for this profile: profile name, path, client address and response from `request`. */
+  readonly openStream: StreamOpener;
   readonly bus: EventBus;
   readonly metrics: ServeMetrics;
   readonly log: ServeLogger;

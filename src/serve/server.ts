@@ -1,22 +1,28 @@
 /**
  * `startServer`: the reference SSE backend engine (issue 3). Plain `node:http` (no framework
  * on the hot path), one port for every mounted profile, `GET /metrics` in Prometheus text.
- * Used by `ssekit serve`, by tests in process, and later as `ssekit bench`'s embedded target.
+ * Used by `ssekit serve`, by tests in process, and as `ssekit bench`'s embedded target.
  * It prints nothing: logs go to `onLog` as JSON lines, and the CLI decides where they land.
+ *
+ * Start-up is a list of phases: the shared core (metrics, hub, bus), the profiles and their
+ * routes, the HTTP server, listening. Whatever fails after the core exists is undone by one
+ * `closeCore`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEV_JWT_SECRET } from '../core/dev-jwt.js';
 import { UsageError } from '../core/errors.js';
-import { createTokenVerifier, extractToken, requireRole, type JwtKeyOptions } from './auth.js';
+import { createTokenVerifier, extractToken, requireRole, type JwtKeyOptions, type TokenVerifier } from './auth.js';
 import { createMemoryBus, createRedisBus, type EventBus } from './bus.js';
 import { NO_FAULTS, type FaultSet } from './faults.js';
 import { clientIp, HttpError, readJsonObject, sendError, sendJson } from './http.js';
-import { createHub, type Hub, type StreamLimitPolicy } from './hub.js';
-import { createLogger, type LogWriter } from './log.js';
+import { createHub, type Hub } from './hub.js';
+import type { StreamLimitPolicy } from './hub-stream.js';
+import { createLogger, type LogWriter, type ServeLogger } from './log.js';
 import { createServeMetrics, type ServeMetrics } from './metrics.js';
-import type { Profile, ProfileSettings, Route, RouteMethod, RouteRequest } from './profile.js';
+import type { Profile, ProfileContext, ProfileSettings, RouteMethod, RouteRequest, StreamOpener } from './profile.js';
 import { PROFILE_FACTORIES, PROFILE_NAMES } from './profiles/index.js';
+import { createRouter, type Router } from './router.js';
 
 /** Engine options; every field has the seeds' default. Durations in ms, sizes in bytes. */
 export interface ServeOptions {
@@ -54,6 +60,8 @@ export interface ServeOptions {
   readonly faults?: FaultSet;
   /** Receives one redacted JSON log line per record; undefined = no logs. */
   readonly onLog?: LogWriter;
+  /** The hub's clock in ms (heartbeats, timeouts, faults, durations). Default `Date.now`; tests move it. */
+  readonly now?: () => number;
 }
 
 /** One mounted route, for banners and `GET /`. */
@@ -64,13 +72,20 @@ export interface RouteSummary {
   readonly isStream: boolean;
 }
 
+/** A mounted profile, for banners and `GET /`. */
+export interface ProfileSummary {
+  readonly name: string;
+  readonly contract: string;
+  readonly routes: readonly RouteSummary[];
+}
+
 /** A running server. */
 export interface ServeHandle {
   /** `http://host:port` with the real port. */
   readonly url: string;
   readonly host: string;
   readonly port: number;
-  readonly profiles: ReadonlyArray<{ readonly name: string; readonly contract: string; readonly routes: readonly RouteSummary[] }>;
+  readonly profiles: readonly ProfileSummary[];
   /** `memory` or `redis`. */
   readonly busKind: EventBus['kind'];
   /** True when tokens are checked with the public dev secret. */
@@ -82,10 +97,20 @@ export interface ServeHandle {
   readonly close: () => Promise<void>;
 }
 
-interface CompiledRoute {
-  readonly route: Route;
-  readonly segments: readonly string[];
-  readonly paramNames: ReadonlyArray<string | undefined>;
+/** The pieces every profile shares. */
+interface ServeCore {
+  readonly log: ServeLogger;
+  readonly metrics: ServeMetrics;
+  readonly hub: Hub;
+  readonly bus: EventBus;
+  readonly profiles: Profile[];
+}
+
+/** What the request handler needs. */
+interface RequestContext {
+  readonly router: Router;
+  readonly verify: TokenVerifier;
+  readonly maxBodyBytes: number;
 }
 
 /** Starts the backend and resolves once it listens. */
@@ -94,108 +119,122 @@ export async function startServer(options: ServeOptions = {}): Promise<ServeHand
   for (const name of names) {
     if (!(name in PROFILE_FACTORIES)) throw new UsageError(`unknown profile '${name}'`, { hint: `profiles: ${PROFILE_NAMES.join(', ')}` });
   }
-  const log = createLogger(options.onLog);
-  const faults = options.faults ?? NO_FAULTS;
-  const heartbeatMs = options.heartbeatMs ?? 30_000;
-  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
   const jwt = options.jwt ?? { secret: DEV_JWT_SECRET };
   const verify = createTokenVerifier(jwt);
+  const core = await createCore(options);
+  let server: Server;
+  let index: ProfileSummary[];
+  try {
+    const router = createRouter();
+    index = await mountProfiles(core, names, router, options);
+    mountServerRoutes(router, core, index);
+    server = createHttpServer({ router, verify, maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 }, core.log);
+    await listen(server, options.host ?? '127.0.0.1', options.port ?? 8787);
+  } catch (error) {
+    await closeCore(core);
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  core.log('info', 'listening', { url, profiles: names, bus: core.bus.kind });
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    host: address.address,
+    port: address.port,
+    profiles: index,
+    busKind: core.bus.kind,
+    isDevSecret: 'secret' in jwt && jwt.secret === DEV_JWT_SECRET,
+    metrics: core.metrics,
+    liveStreams: core.hub.liveCount,
+    close: () => {
+      closing ??= shutdown(server, core);
+      return closing;
+    },
+  };
+}
 
-  // The gauge reads the hub at scrape time; the hub is created right after the metrics.
+/** Metrics, hub and bus. The gauge reads the hub at scrape time, so it is what the registry holds. */
+async function createCore(options: ServeOptions): Promise<ServeCore> {
+  const log = createLogger(options.onLog);
   let hubRef: Hub | undefined;
   const metrics = createServeMetrics(() => hubRef?.countByRole() ?? new Map());
   const hub = createHub({
     metrics,
-    faults,
+    faults: options.faults ?? NO_FAULTS,
     log,
-    heartbeatMs,
+    heartbeatMs: options.heartbeatMs ?? 30_000,
     inactivityTimeoutMs: options.inactivityTimeoutMs ?? 3_600_000,
     maxBufferBytes: options.maxBufferBytes ?? 1024 * 1024,
     retryMs: options.retryMs,
+    now: options.now,
   });
   hubRef = hub;
+  try {
+    const bus = options.redisUrl === undefined ? createMemoryBus() : await createRedisBus({ url: options.redisUrl, onWarning: (message) => log('warn', message) });
+    return { log, metrics, hub, bus, profiles: [] };
+  } catch (error) {
+    hub.close();
+    throw error;
+  }
+}
 
-  const bus = options.redisUrl === undefined ? createMemoryBus() : await createRedisBus({ url: options.redisUrl, onWarning: (message) => log('warn', message) });
+/** Builds every profile, mounts its routes and starts it (bus subscriptions, upstream sources). */
+async function mountProfiles(core: ServeCore, names: readonly string[], router: Router, options: ServeOptions): Promise<ProfileSummary[]> {
   const settings: ProfileSettings = {
-    heartbeatMs,
+    heartbeatMs: options.heartbeatMs ?? 30_000,
     maxStreamsPerUser: options.maxStreamsPerUser,
     streamLimitPolicy: options.streamLimitPolicy,
     amqpUrl: options.amqpUrl,
     sourceWarningMs: options.sourceWarningMs,
     replayBufferSize: options.replayBufferSize,
   };
-  const profiles: Profile[] = [];
-  const router = new Map<string, CompiledRoute[]>();
-  try {
-    for (const name of names) {
-      const factory = PROFILE_FACTORIES[name];
-      if (!factory) continue;
-      const profile = factory({ hub, bus, metrics, log, settings });
-      for (const route of profile.routes) mount(router, route);
-      profiles.push(profile);
-    }
-    for (const profile of profiles) await profile.start?.();
-  } catch (error) {
-    hub.close();
-    await Promise.allSettled(profiles.map((profile) => profile.close?.()));
-    await bus.close();
-    throw error;
+  for (const name of names) {
+    const factory = PROFILE_FACTORIES[name];
+    if (!factory) continue;
+    const context: ProfileContext = { hub: core.hub, bus: core.bus, metrics: core.metrics, log: core.log, settings, openStream: createStreamOpener(core.hub, name) };
+    const profile = factory(context);
+    for (const route of profile.routes) router.mount(route);
+    core.profiles.push(profile);
   }
-
-  const index = profiles.map((profile) => ({
+  for (const profile of core.profiles) await profile.start?.();
+  return core.profiles.map((profile) => ({
     name: profile.name,
     contract: profile.contract,
     routes: profile.routes.map((route) => ({ method: route.method, path: route.path, summary: route.summary, isStream: route.isStream === true })),
   }));
+}
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      throw new HttpError(400, 'bad_url', 'malformed request URL');
-    }
-    const method = req.method ?? 'GET';
-    if (method === 'GET' && url.pathname === '/metrics') {
-      const { contentType, body } = await metrics.render();
+/** The one `hub.open` call shape, bound to a profile. */
+function createStreamOpener(hub: Hub, profile: string): StreamOpener {
+  return (request, principal, options) => hub.open(request.req, request.res, { ...options, profile, path: request.url.pathname, principal, ip: request.ip });
+}
+
+/** `GET /metrics` (CONTRACTS §1 "Metrics") and the index `GET /`. */
+function mountServerRoutes(router: Router, core: ServeCore, index: readonly ProfileSummary[]): void {
+  router.mount({
+    method: 'GET',
+    path: '/metrics',
+    summary: 'Prometheus text',
+    handle: async ({ res }) => {
+      const { contentType, body } = await core.metrics.render();
       res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
-      return;
-    }
-    if (method === 'GET' && url.pathname === '/') {
-      sendJson(res, 200, { name: 'ssekit serve', profiles: index, metrics: '/metrics', bus: bus.kind });
-      return;
-    }
-    const match = findRoute(router, url.pathname, method);
-    const request: RouteRequest = {
-      req,
-      res,
-      url,
-      params: match.params,
-      ip: clientIp(req),
-      authenticate: async (roles) => {
-        const token = extractToken(req.headers.authorization, url);
-        if (token === undefined) throw new HttpError(401, 'missing_token', 'missing token (Authorization: Bearer or ?token=)', { headers: { 'WWW-Authenticate': 'Bearer' } });
-        const principal = await verify(token);
-        if (roles !== 'any') requireRole(principal, roles);
-        return principal;
-      },
-      readJson: () => readJsonObject(req, maxBodyBytes),
-    };
-    await match.route.handle(request);
-  };
+    },
+  });
+  router.mount({
+    method: 'GET',
+    path: '/',
+    summary: 'this index (JSON)',
+    handle: async ({ res }) => sendJson(res, 200, { name: 'ssekit serve', profiles: index, metrics: '/metrics', bus: core.bus.kind }),
+  });
+}
 
+/** The HTTP server: every request is routed; an HttpError becomes its JSON answer, anything else a logged 500. */
+function createHttpServer(context: RequestContext, log: ServeLogger): Server {
   const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError) {
-        // An oversized body is not drained: answer, then close the connection.
-        if (error.status === 413) res.shouldKeepAlive = false;
-        sendError(res, error);
-        return;
-      }
-      log('error', 'request failed', { method: req.method, path: safePath(req.url), error: error instanceof Error ? error.message : String(error) });
-      sendError(res, new HttpError(500, 'internal', 'internal error'));
-    });
+    handleRequest(context, req, res).catch((error: unknown) => answerError(req, res, error, log));
   });
   // Streams live for hours: no request timeout once the headers are in.
   server.requestTimeout = 0;
@@ -203,113 +242,86 @@ export async function startServer(options: ServeOptions = {}): Promise<ServeHand
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\n\r\n{"error":"malformed request","code":"bad_request"}');
     else socket.destroy();
   });
-
-  try {
-    await listen(server, options.host ?? '127.0.0.1', options.port ?? 8787);
-  } catch (error) {
-    hub.close();
-    await Promise.allSettled(profiles.map((profile) => profile.close?.()));
-    await bus.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UsageError(`port ${options.port ?? 8787} is already in use on ${options.host ?? '127.0.0.1'}`, { hint: 'pick another --port, or --port 0 for a free one' });
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`cannot listen on host '${options.host ?? ''}'`, { cause: error });
-    throw error;
-  }
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
-  log('info', 'listening', { url, profiles: names, bus: bus.kind });
-
-  let closing: Promise<void> | undefined;
-  return {
-    url,
-    host: address.address,
-    port: address.port,
-    profiles: index,
-    busKind: bus.kind,
-    isDevSecret: 'secret' in jwt && jwt.secret === DEV_JWT_SECRET,
-    metrics,
-    liveStreams: hub.liveCount,
-    close: () => {
-      closing ??= shutdown(server, hub, profiles, bus, log);
-      return closing;
-    },
-  };
+  return server;
 }
 
-async function shutdown(server: Server, hub: Hub, profiles: readonly Profile[], bus: EventBus, log: ReturnType<typeof createLogger>): Promise<void> {
+async function handleRequest(context: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    throw new HttpError(400, 'bad_url', 'malformed request URL');
+  }
+  const match = context.router.find(url.pathname, req.method ?? 'GET');
+  const request: RouteRequest = {
+    req,
+    res,
+    url,
+    params: match.params,
+    ip: clientIp(req),
+    authenticate: (roles) => authenticate(context.verify, req, url, roles),
+    readJson: () => readJsonObject(req, context.maxBodyBytes),
+  };
+  await match.route.handle(request);
+}
+
+/** The Bearer or `?token=` JWT, verified, with its role checked (401 / 403 otherwise). */
+async function authenticate(verify: TokenVerifier, req: IncomingMessage, url: URL, roles: readonly string[] | 'any'): ReturnType<RouteRequest['authenticate']> {
+  const token = extractToken(req.headers.authorization, url);
+  if (token === undefined) throw new HttpError(401, 'missing_token', 'missing token (Authorization: Bearer or ?token=)', { headers: { 'WWW-Authenticate': 'Bearer' } });
+  const principal = await verify(token);
+  if (roles !== 'any') requireRole(principal, roles);
+  return principal;
+}
+
+function answerError(req: IncomingMessage, res: ServerResponse, error: unknown, log: ServeLogger): void {
+  if (error instanceof HttpError) {
+    // An oversized body is not drained: answer, then close the connection.
+    if (error.status === 413) res.shouldKeepAlive = false;
+    sendError(res, error);
+    return;
+  }
+  log('error', 'request failed', { method: req.method, path: safePath(req.url), error: error instanceof Error ? error.message : String(error) });
+  sendError(res, new HttpError(500, 'internal', 'internal error'));
+}
+
+async function listen(server: Server, host: string, port: number): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // A large backlog: bench ramps thousands of connections at once.
+      server.listen({ host, port, backlog: 4096 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use on ${host}`, { hint: 'pick another --port, or --port 0 for a free one' });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`cannot listen on host '${host}'`, { cause: error });
+    throw error;
+  }
+}
+
+/** Undoes `createCore` and the profiles' `start` (a failed start-up, and the end of shutdown). */
+async function closeCore(core: ServeCore): Promise<void> {
+  core.hub.close();
+  await Promise.allSettled(core.profiles.map((profile) => profile.close?.()));
+  await core.bus.close();
+}
+
+async function shutdown(server: Server, core: ServeCore): Promise<void> {
   // Stop accepting first, then end streams with their chunked terminator (a clean end for clients).
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  hub.close();
+  core.hub.close();
   server.closeIdleConnections();
-  await Promise.allSettled(profiles.map((profile) => profile.close?.()));
-  await bus.close();
+  await closeCore(core);
   // Clients that do not hang up after the end of their stream are cut after a grace period.
   const grace = setTimeout(() => server.closeAllConnections(), 2000);
   grace.unref();
   await closed;
   clearTimeout(grace);
-  log('info', 'stopped');
-}
-
-function mount(router: Map<string, CompiledRoute[]>, route: Route): void {
-  const segments = route.path.split('/');
-  const paramNames = segments.map((segment) => (/^\{(\w+)\}$/.exec(segment)?.[1]));
-  const key = `${segments.length}`;
-  const list = router.get(key) ?? [];
-  for (const other of list) {
-    if (other.route.method === route.method && other.segments.join('/') === segments.join('/')) throw new Error(`route mounted twice: ${route.method} ${route.path}`);
-  }
-  list.push({ route, segments, paramNames });
-  // Exact routes win over parameterised ones (`/admin/orders/sse` before `/admin/orders/{id}`).
-  list.sort((a, b) => a.paramNames.filter(Boolean).length - b.paramNames.filter(Boolean).length);
-  router.set(key, list);
-}
-
-function findRoute(router: Map<string, CompiledRoute[]>, pathname: string, method: string): { route: Route; params: Record<string, string> } {
-  const parts = pathname.split('/');
-  const candidates = router.get(`${parts.length}`) ?? [];
-  const allowed = new Set<string>();
-  for (const candidate of candidates) {
-    const params: Record<string, string> = {};
-    let isMatch = true;
-    for (let index = 0; index < parts.length; index += 1) {
-      const name = candidate.paramNames[index];
-      const part = parts[index] ?? '';
-      if (name !== undefined) {
-        if (part === '') {
-          isMatch = false;
-          break;
-        }
-        try {
-          params[name] = decodeURIComponent(part);
-        } catch {
-          isMatch = false;
-          break;
-        }
-      } else if (part !== candidate.segments[index]) {
-        isMatch = false;
-        break;
-      }
-    }
-    if (!isMatch) continue;
-    if (candidate.route.method === method) return { route: candidate.route, params };
-    allowed.add(candidate.route.method);
-  }
-  if (allowed.size > 0) throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${pathname}`, { headers: { Allow: [...allowed].join(', ') } });
-  throw new HttpError(404, 'not_found', `no route for ${pathname}`);
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once('error', onError);
-    // A large backlog: bench ramps thousands of connections at once.
-    server.listen({ host, port, backlog: 4096 }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+  core.log('info', 'stopped');
 }
 
 /** A request path for logs: never the query string (it may carry `?token=`). */

@@ -11,7 +11,7 @@ import { parseDuration, parsePositiveByteSize, parsePositiveDuration } from '../
 import { redactUrl } from '../../core/redact.js';
 import { mintDevTokens } from '../../serve/dev-tokens.js';
 import { describeFaults, FAULT_HELP, parseFaults } from '../../serve/faults.js';
-import type { StreamLimitPolicy } from '../../serve/hub.js';
+import type { StreamLimitPolicy } from '../../serve/hub-stream.js';
 import { PROFILE_NAMES } from '../../serve/profiles/index.js';
 import type { ServeHandle, ServeOptions } from '../../serve/server.js';
 import type { CliContext } from '../context.js';
