@@ -36,6 +36,7 @@ interface ServeFlags {
   readonly replayBuffer?: string;
   readonly fault?: readonly string[];
   readonly quiet?: boolean;
+  readonly exitOnStdinEnd?: boolean;
 }
 
 const collect = (value: string, previous: readonly string[] | undefined): string[] => [...(previous ?? []), value];
@@ -63,6 +64,9 @@ export function registerServeCommand(program: Command, run: RunCommand): void {
     .option('--replay-buffer <n>', 'gateway: events kept per channel for Last-Event-ID replay (0 = off)', '1000')
     .addOption(new Option('--fault <fault>', 'misbehave on purpose (repeatable); see Faults below').argParser(collect))
     .addOption(new Option('-q, --quiet', 'no JSON connect/disconnect logs on stderr'))
+    // For a parent that starts serve as its child (bench's embedded target): when the parent dies,
+    // even by SIGKILL, the pipe to serve's stdin closes and serve shuts down as on SIGTERM.
+    .addOption(new Option('--exit-on-stdin-end', 'shut down gracefully when stdin ends or closes').hideHelp())
     .addHelpText(
       'after',
       `
@@ -84,11 +88,29 @@ async function serve(flags: ServeFlags, ctx: CliContext): Promise<number> {
   const handle = await startServer({ ...options, ...(flags.quiet ? {} : { onLog: (line: string) => void ctx.stderr.write(`${line}\n`) }) });
   try {
     ctx.stdout.write(await banner(handle, flags));
-    if (!ctx.signal.aborted) await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await untilAborted(stopSignal(ctx, flags.exitOnStdinEnd === true));
   } finally {
     await handle.close();
   }
   return ExitCode.ok;
+}
+
+/** What ends serve: Ctrl-C / SIGTERM, and with `--exit-on-stdin-end` the end of stdin too. */
+function stopSignal(ctx: CliContext, isExitOnStdinEnd: boolean): AbortSignal {
+  if (!isExitOnStdinEnd) return ctx.signal;
+  const stdinEnded = new AbortController();
+  const stop = (): void => stdinEnded.abort();
+  process.stdin.once('end', stop);
+  process.stdin.once('close', stop);
+  process.stdin.once('error', stop);
+  // Read (and discard) stdin: 'end' only comes to a stream that flows.
+  process.stdin.resume();
+  return AbortSignal.any([ctx.signal, stdinEnded.signal]);
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 /** Validates every flag and reports all problems at once (STYLE "Validation"). */
