@@ -3,6 +3,10 @@
  * non-empty segment; exact routes win over parameterised ones (`/admin/orders/sse` before
  * `/admin/orders/{id}`). A path that matches no route is 404, one that matches with another
  * method is 405 with `Allow`.
+ *
+ * The request target is normalized once, before matching (issue 14 point 5): dot segments are
+ * resolved and percent-escapes of unreserved characters decoded (WHATWG URL), but empty segments
+ * are kept, so `//metrics` is its own path (404) and never the index page or `/metrics`.
  */
 import { HttpError } from './http.js';
 import type { Route } from './profile.js';
@@ -54,6 +58,24 @@ export function createRouter(): Router {
       throw new HttpError(404, 'not_found', `no route for ${pathname}`);
     },
   };
+}
+
+/**
+ * The request target as a URL (RFC 9112 §3.2): origin-form (`/path?query`) or absolute-form
+ * (`http://host/path`, as sent to proxies). Anything else is 400. Origin-form is appended to a
+ * fixed origin rather than resolved against it, so `//metrics` stays a path instead of becoming
+ * a scheme-relative URL whose host is `metrics` and whose path is `/`.
+ */
+export function parseRequestTarget(target: string | undefined): URL {
+  const raw = target ?? '/';
+  try {
+    if (raw.startsWith('/')) return new URL(`http://localhost${raw}`);
+    const absolute = new URL(raw);
+    if (absolute.protocol === 'http:' || absolute.protocol === 'https:') return absolute;
+  } catch {
+    // Malformed: the 400 below.
+  }
+  throw new HttpError(400, 'bad_url', 'malformed request URL');
 }
 
 function compile(route: Route): CompiledRoute {

@@ -22,7 +22,7 @@ import { createLogger, type LogWriter, type ServeLogger } from './log.js';
 import { createServeMetrics, type ServeMetrics } from './metrics.js';
 import type { Profile, ProfileContext, ProfileSettings, RouteMethod, RouteRequest, StreamOpener } from './profile.js';
 import { PROFILE_FACTORIES, PROFILE_NAMES } from './profiles/index.js';
-import { createRouter, type Router } from './router.js';
+import { createRouter, parseRequestTarget, type Router } from './router.js';
 
 /** Engine options; every field has the seeds' default. Durations in ms, sizes in bytes. */
 export interface ServeOptions {
@@ -34,6 +34,8 @@ export interface ServeOptions {
   readonly profiles?: readonly string[];
   /** Token verification. Default: HS256 with `DEV_JWT_SECRET`. */
   readonly jwt?: JwtKeyOptions;
+  /** Accept JWTs without `exp`. Default false: such tokens are refused with 401 `token_no_exp`. */
+  readonly allowNoExp?: boolean;
   /** Heartbeat, keepalive and ping interval. Default 30 000 (CONTRACTS §1, §3, §4). */
   readonly heartbeatMs?: number;
   /** Close a stream after this long without an event; 0 disables. Default 3 600 000 (§1). */
@@ -120,7 +122,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServeHand
     if (!(name in PROFILE_FACTORIES)) throw new UsageError(`unknown profile '${name}'`, { hint: `profiles: ${PROFILE_NAMES.join(', ')}` });
   }
   const jwt = options.jwt ?? { secret: DEV_JWT_SECRET };
-  const verify = createTokenVerifier(jwt);
+  const verify = createTokenVerifier(jwt, { allowNoExp: options.allowNoExp });
   const core = await createCore(options);
   let server: Server;
   let index: ProfileSummary[];
@@ -246,12 +248,7 @@ function createHttpServer(context: RequestContext, log: ServeLogger): Server {
 }
 
 async function handleRequest(context: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let url: URL;
-  try {
-    url = new URL(req.url ?? '/', 'http://localhost');
-  } catch {
-    throw new HttpError(400, 'bad_url', 'malformed request URL');
-  }
+  const url = parseRequestTarget(req.url);
   const match = context.router.find(url.pathname, req.method ?? 'GET');
   const request: RouteRequest = {
     req,

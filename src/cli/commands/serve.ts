@@ -23,6 +23,7 @@ interface ServeFlags {
   readonly profile?: readonly string[];
   readonly jwtSecret?: string;
   readonly jwtPublicKey?: string;
+  readonly allowNoExp?: boolean;
   readonly heartbeat: string;
   readonly inactivityTimeout: string;
   readonly maxStreamsPerUser?: string;
@@ -51,6 +52,7 @@ export function registerServeCommand(program: Command, run: RunCommand): void {
     .addOption(new Option('--profile <names>', `profiles to mount, comma-separated or repeated (default: all of ${PROFILE_NAMES.join(', ')})`).argParser(collect))
     .addOption(new Option('--jwt-secret <secret>', 'HS256 secret tokens are verified with (default: the public dev secret)').env('SSEKIT_JWT_SECRET'))
     .addOption(new Option('--jwt-public-key <file>', 'verify RS256/ES256/EdDSA tokens with this PEM public key instead').conflicts('jwtSecret'))
+    .addOption(new Option('--allow-no-exp', 'accept JWTs without an exp claim (refused by default: a token must expire)'))
     .addOption(new Option('--heartbeat <duration>', 'keepalive / ping / ": ping" interval').default('30s'))
     .addOption(new Option('--inactivity-timeout <duration>', 'end a stream after this long without an event; 0 disables').default('1h'))
     .addOption(new Option('--max-streams-per-user <n>', 'streams per user; 0 = unlimited (default: admin-orders 1, gateway 5, others unlimited)'))
@@ -154,6 +156,7 @@ async function toOptions(flags: ServeFlags): Promise<ServeOptions> {
     port: port as number,
     ...(profiles === undefined || profiles.length === 0 ? {} : { profiles: [...new Set(profiles)] }),
     jwt: publicKeyPem !== undefined ? { publicKeyPem } : { secret: flags.jwtSecret ?? DEV_JWT_SECRET },
+    ...(flags.allowNoExp === true ? { allowNoExp: true } : {}),
     heartbeatMs: heartbeatMs as number,
     inactivityTimeoutMs: inactivityTimeoutMs as number,
     ...(maxStreamsPerUser === undefined ? {} : { maxStreamsPerUser }),
