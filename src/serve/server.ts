@@ -9,7 +9,7 @@
  * `closeCore`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { DEV_JWT_SECRET } from '../core/dev-jwt.js';
 import { UsageError } from '../core/errors.js';
 import { createTokenVerifier, extractToken, requireRole, type JwtKeyOptions, type TokenVerifier } from './auth.js';
@@ -48,6 +48,10 @@ export interface ServeOptions {
   readonly maxBufferBytes?: number;
   /** Largest producer request body. Default 64 KiB. */
   readonly maxBodyBytes?: number;
+  /** A request's headers must arrive within this, else 408 and the connection is closed. Default 10 000. */
+  readonly headerTimeoutMs?: number;
+  /** A producer's body must arrive within this once its headers are in, else 408. Default 10 000. */
+  readonly bodyTimeoutMs?: number;
   /** `retry:` (ms) written at the start of every stream; default none (the seeds send none). */
   readonly retryMs?: number;
   /** Redis URL for cross-process fan-out; default in-process. */
@@ -113,6 +117,8 @@ interface RequestContext {
   readonly router: Router;
   readonly verify: TokenVerifier;
   readonly maxBodyBytes: number;
+  readonly headerTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
 }
 
 /** Starts the backend and resolves once it listens. */
@@ -130,7 +136,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServeHand
     const router = createRouter();
     index = await mountProfiles(core, names, router, options);
     mountServerRoutes(router, core, index);
-    server = createHttpServer({ router, verify, maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 }, core.log);
+    server = createHttpServer({ router, verify, maxBodyBytes: options.maxBodyBytes ?? 64 * 1024, headerTimeoutMs: wholeMs(options.headerTimeoutMs ?? 10_000), bodyTimeoutMs: wholeMs(options.bodyTimeoutMs ?? 10_000) }, core.log);
     await listen(server, options.host ?? '127.0.0.1', options.port ?? 8787);
   } catch (error) {
     await closeCore(core);
@@ -233,18 +239,46 @@ function mountServerRoutes(router: Router, core: ServeCore, index: readonly Prof
   });
 }
 
-/** The HTTP server: every request is routed; an HttpError becomes its JSON answer, anything else a logged 500. */
+/**
+ * The HTTP server: every request is routed; an HttpError becomes its JSON answer, anything else
+ * a logged 500. Timeouts (issue 14 point 2): headers must arrive within `headerTimeoutMs` (408
+ * after; a slowloris is not held), a producer's body within `bodyTimeoutMs` (`readJsonObject`'s
+ * own 408). Node's whole-request timeout is the backstop for a body nobody reads; it only runs
+ * until a request is complete, so streams (complete GETs) live for hours.
+ */
 function createHttpServer(context: RequestContext, log: ServeLogger): Server {
-  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
-    handleRequest(context, req, res).catch((error: unknown) => answerError(req, res, error, log));
-  });
-  // Streams live for hours: no request timeout once the headers are in.
-  server.requestTimeout = 0;
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\n\r\n{"error":"malformed request","code":"bad_request"}');
-    else socket.destroy();
-  });
+  const server = createServer(
+    {
+      keepAliveTimeout: 5000,
+      headersTimeout: context.headerTimeoutMs,
+      requestTimeout: context.headerTimeoutMs + context.bodyTimeoutMs + 1000,
+      // How often Node looks for timed-out requests: a tenth of the header timeout, at most 1 s.
+      connectionsCheckingInterval: Math.min(1000, Math.max(10, Math.floor(context.headerTimeoutMs / 10))),
+    },
+    (req, res) => {
+      inFlight.add(req.socket);
+      res.once('close', () => inFlight.delete(req.socket));
+      handleRequest(context, req, res).catch((error: unknown) => answerError(req, res, error, log));
+    },
+  );
+  const inFlight = new WeakSet<Socket>();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, inFlight.has(socket)));
   return server;
+}
+
+/**
+ * A request Node could not hand to the router: a parse error (400) or a request that did not
+ * arrive in time (408). A socket whose response is under way is only closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket, hasResponse: boolean): void {
+  if (!socket.writable || hasResponse) {
+    socket.destroy();
+    return;
+  }
+  const isTimeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const status = isTimeout ? '408 Request Timeout' : '400 Bad Request';
+  const body = isTimeout ? '{"error":"request not received in time","code":"request_timeout"}' : '{"error":"malformed request","code":"bad_request"}';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
 }
 
 async function handleRequest(context: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -257,7 +291,7 @@ async function handleRequest(context: RequestContext, req: IncomingMessage, res:
     params: match.params,
     ip: clientIp(req),
     authenticate: (roles) => authenticate(context.verify, req, url, roles),
-    readJson: () => readJsonObject(req, context.maxBodyBytes),
+    readJson: () => readJsonObject(req, context.maxBodyBytes, context.bodyTimeoutMs),
   };
   await match.route.handle(request);
 }
@@ -273,8 +307,8 @@ async function authenticate(verify: TokenVerifier, req: IncomingMessage, url: UR
 
 function answerError(req: IncomingMessage, res: ServerResponse, error: unknown, log: ServeLogger): void {
   if (error instanceof HttpError) {
-    // An oversized body is not drained: answer, then close the connection.
-    if (error.status === 413) res.shouldKeepAlive = false;
+    // An oversized or late body is not drained: answer, then close the connection.
+    if (error.status === 413 || error.status === 408) res.shouldKeepAlive = false;
     sendError(res, error);
     return;
   }
@@ -319,6 +353,11 @@ async function shutdown(server: Server, core: ServeCore): Promise<void> {
   await closed;
   clearTimeout(grace);
   core.log('info', 'stopped');
+}
+
+/** Node's HTTP timeouts take whole milliseconds, at least 1. */
+function wholeMs(ms: number): number {
+  return Math.max(1, Math.round(ms));
 }
 
 /** A request path for logs: never the query string (it may carry `?token=`). */

@@ -30,6 +30,8 @@ interface ServeFlags {
   readonly streamLimitPolicy?: StreamLimitPolicy;
   readonly maxBuffer: string;
   readonly maxBody: string;
+  readonly headerTimeout: string;
+  readonly bodyTimeout: string;
   readonly retry?: string;
   readonly redis?: string;
   readonly amqp?: string;
@@ -59,6 +61,8 @@ export function registerServeCommand(program: Command, run: RunCommand): void {
     .addOption(new Option('--stream-limit-policy <policy>', 'over the limit: reject (409 {"code":"stream_limit"}) or close the oldest stream (default: admin-orders close-oldest, others reject)').choices(['reject', 'close-oldest']))
     .addOption(new Option('--max-buffer <size>', 'unsent bytes per stream before the client is dropped as too slow').default('1MiB'))
     .addOption(new Option('--max-body <size>', 'largest producer request body (413 above)').default('64KiB'))
+    .addOption(new Option('--header-timeout <duration>', 'a request\'s headers must arrive within this (408 after)').default('10s'))
+    .addOption(new Option('--body-timeout <duration>', 'a producer\'s request body must arrive within this once its headers are in (408 after)').default('10s'))
     .addOption(new Option('--retry <duration>', 'send "retry: <ms>" first on every stream (the seeds send none)'))
     .addOption(new Option('--redis <url>', 'fan out through Redis pub/sub (admin-orders uses channel admin:events) so several serve processes share events').env('SSEKIT_REDIS_URL'))
     .addOption(new Option('--amqp <url>', 'gateway: consume its RabbitMQ exchanges (crm.domain, tasks.events, notifications.internal, payments.status) and relay them').env('SSEKIT_AMQP_URL'))
@@ -136,6 +140,8 @@ async function toOptions(flags: ServeFlags): Promise<ServeOptions> {
   const maxStreamsPerUser = flags.maxStreamsPerUser === undefined ? undefined : attempt(() => integer(flags.maxStreamsPerUser as string, '--max-streams-per-user', 0, 1_000_000));
   const maxBufferBytes = attempt(() => parsePositiveByteSize(flags.maxBuffer, '--max-buffer'));
   const maxBodyBytes = attempt(() => parsePositiveByteSize(flags.maxBody, '--max-body'));
+  const headerTimeoutMs = attempt(() => parsePositiveDuration(flags.headerTimeout, '--header-timeout'));
+  const bodyTimeoutMs = attempt(() => parsePositiveDuration(flags.bodyTimeout, '--body-timeout'));
   const retryMs = flags.retry === undefined ? undefined : attempt(() => Math.round(parseDuration(flags.retry as string, '--retry')));
   const sourceWarningMs = flags.sourceWarningInterval === undefined ? undefined : attempt(() => parsePositiveDuration(flags.sourceWarningInterval as string, '--source-warning-interval'));
   const replayBufferSize = flags.replayBuffer === undefined ? undefined : attempt(() => integer(flags.replayBuffer as string, '--replay-buffer', 0, 10_000_000));
@@ -163,6 +169,8 @@ async function toOptions(flags: ServeFlags): Promise<ServeOptions> {
     ...(flags.streamLimitPolicy === undefined ? {} : { streamLimitPolicy: flags.streamLimitPolicy }),
     maxBufferBytes: maxBufferBytes as number,
     maxBodyBytes: maxBodyBytes as number,
+    headerTimeoutMs: headerTimeoutMs as number,
+    bodyTimeoutMs: bodyTimeoutMs as number,
     ...(retryMs === undefined ? {} : { retryMs }),
     ...(flags.redis === undefined ? {} : { redisUrl: flags.redis }),
     ...(flags.amqp === undefined ? {} : { amqpUrl: flags.amqp }),
