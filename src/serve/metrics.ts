@@ -16,6 +16,8 @@ export interface ServeMetrics {
   readonly eventsDropped: Counter<'reason'>;
   /** Clients disconnected because their write buffer went over `--max-buffer`. */
   readonly slowClientDisconnects: Counter<'profile'>;
+  /** Requests answered 503 because `--max-connections` was reached. */
+  readonly connectionsRefused: Counter;
   /** Stream lifetimes, observed at disconnect (§1). */
   readonly connectionDuration: Histogram<'role'>;
   /** Prometheus text exposition. */
@@ -45,6 +47,7 @@ export function createServeMetrics(countActiveByRole: () => ReadonlyMap<string, 
   const eventsDelivered = new Counter({ name: 'sse_events_delivered_total', help: 'Event frames written to SSE clients', labelNames: ['profile'], registers: [registry] });
   const eventsDropped = new Counter({ name: 'sse_events_dropped_total', help: 'Event deliveries skipped (fault, stalled stream, slow client)', labelNames: ['reason'], registers: [registry] });
   const slowClientDisconnects = new Counter({ name: 'sse_slow_client_disconnects_total', help: 'Streams closed because the client could not keep up', labelNames: ['profile'], registers: [registry] });
+  const connectionsRefused = new Counter({ name: 'sse_connections_refused_total', help: 'Requests answered 503 server_full because --max-connections was reached', registers: [registry] });
   const connectionDuration = new Histogram({
     name: 'sse_connection_duration_seconds',
     help: 'How long SSE streams stayed open',
@@ -58,6 +61,7 @@ export function createServeMetrics(countActiveByRole: () => ReadonlyMap<string, 
     eventsDelivered,
     eventsDropped,
     slowClientDisconnects,
+    connectionsRefused,
     connectionDuration,
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };

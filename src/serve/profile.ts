@@ -86,6 +86,8 @@ export interface Route {
   /** One line for the start-up banner and `GET /`. */
   readonly summary: string;
   readonly isStream?: boolean;
+  /** Answered even past `--max-connections` (monitoring: `/metrics`, the index). */
+  readonly isServedWhenFull?: boolean;
   readonly handle: (request: RouteRequest) => Promise<void>;
 }
 

@@ -15,6 +15,7 @@ import { UsageError } from '../core/errors.js';
 import { createTokenVerifier, extractToken, requireRole, type JwtKeyOptions, type TokenVerifier } from './auth.js';
 import { createMemoryBus, createRedisBus, type EventBus } from './bus.js';
 import { NO_FAULTS, type FaultSet } from './faults.js';
+import { ConnectionGate } from './connection-gate.js';
 import { clientIp, HttpError, readJsonObject, sendError, sendJson } from './http.js';
 import { createHub, type Hub } from './hub.js';
 import type { StreamLimitPolicy } from './hub-stream.js';
@@ -52,6 +53,8 @@ export interface ServeOptions {
   readonly headerTimeoutMs?: number;
   /** A producer's body must arrive within this once its headers are in, else 408. Default 10 000. */
   readonly bodyTimeoutMs?: number;
+  /** TCP connections served at once; beyond, 503 `server_full` with `Retry-After`. Default no limit. */
+  readonly maxConnections?: number;
   /** `retry:` (ms) written at the start of every stream; default none (the seeds send none). */
   readonly retryMs?: number;
   /** Redis URL for cross-process fan-out; default in-process. */
@@ -119,6 +122,8 @@ interface RequestContext {
   readonly maxBodyBytes: number;
   readonly headerTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  readonly gate: ConnectionGate;
+  readonly metrics: ServeMetrics;
 }
 
 /** Starts the backend and resolves once it listens. */
@@ -136,7 +141,18 @@ export async function startServer(options: ServeOptions = {}): Promise<ServeHand
     const router = createRouter();
     index = await mountProfiles(core, names, router, options);
     mountServerRoutes(router, core, index);
-    server = createHttpServer({ router, verify, maxBodyBytes: options.maxBodyBytes ?? 64 * 1024, headerTimeoutMs: wholeMs(options.headerTimeoutMs ?? 10_000), bodyTimeoutMs: wholeMs(options.bodyTimeoutMs ?? 10_000) }, core.log);
+    server = createHttpServer(
+      {
+        router,
+        verify,
+        maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+        headerTimeoutMs: wholeMs(options.headerTimeoutMs ?? 10_000),
+        bodyTimeoutMs: wholeMs(options.bodyTimeoutMs ?? 10_000),
+        gate: new ConnectionGate(options.maxConnections),
+        metrics: core.metrics,
+      },
+      core.log,
+    );
     await listen(server, options.host ?? '127.0.0.1', options.port ?? 8787);
   } catch (error) {
     await closeCore(core);
@@ -225,6 +241,7 @@ function mountServerRoutes(router: Router, core: ServeCore, index: readonly Prof
     method: 'GET',
     path: '/metrics',
     summary: 'Prometheus text',
+    isServedWhenFull: true,
     handle: async ({ res }) => {
       const { contentType, body } = await core.metrics.render();
       res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
@@ -235,6 +252,7 @@ function mountServerRoutes(router: Router, core: ServeCore, index: readonly Prof
     method: 'GET',
     path: '/',
     summary: 'this index (JSON)',
+    isServedWhenFull: true,
     handle: async ({ res }) => sendJson(res, 200, { name: 'ssekit serve', profiles: index, metrics: '/metrics', bus: core.bus.kind }),
   });
 }
@@ -262,6 +280,7 @@ function createHttpServer(context: RequestContext, log: ServeLogger): Server {
     },
   );
   const inFlight = new WeakSet<Socket>();
+  server.on('connection', (socket: Socket) => context.gate.onConnection(socket));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, inFlight.has(socket)));
   return server;
 }
@@ -284,6 +303,14 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, hasResp
 async function handleRequest(context: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = parseRequestTarget(req.url);
   const match = context.router.find(url.pathname, req.method ?? 'GET');
+  if (!context.gate.isAdmitted(req.socket)) {
+    // Monitoring still answers on a full server (then the connection closes); the rest waits.
+    if (match.route.isServedWhenFull !== true) {
+      context.metrics.connectionsRefused.inc();
+      throw context.gate.refusal();
+    }
+    res.shouldKeepAlive = false;
+  }
   const request: RouteRequest = {
     req,
     res,
@@ -307,8 +334,8 @@ async function authenticate(verify: TokenVerifier, req: IncomingMessage, url: UR
 
 function answerError(req: IncomingMessage, res: ServerResponse, error: unknown, log: ServeLogger): void {
   if (error instanceof HttpError) {
-    // An oversized or late body is not drained: answer, then close the connection.
-    if (error.status === 413 || error.status === 408) res.shouldKeepAlive = false;
+    // An oversized or late body is not drained, a full server takes no more: answer, then close.
+    if (error.status === 413 || error.status === 408 || error.status === 503) res.shouldKeepAlive = false;
     sendError(res, error);
     return;
   }

@@ -31,6 +31,7 @@ interface ServeFlags {
   readonly maxBuffer: string;
   readonly maxBody: string;
   readonly headerTimeout: string;
+  readonly maxConnections?: string;
   readonly bodyTimeout: string;
   readonly retry?: string;
   readonly redis?: string;
@@ -61,6 +62,7 @@ export function registerServeCommand(program: Command, run: RunCommand): void {
     .addOption(new Option('--stream-limit-policy <policy>', 'over the limit: reject (409 {"code":"stream_limit"}) or close the oldest stream (default: admin-orders close-oldest, others reject)').choices(['reject', 'close-oldest']))
     .addOption(new Option('--max-buffer <size>', 'unsent bytes per stream before the client is dropped as too slow').default('1MiB'))
     .addOption(new Option('--max-body <size>', 'largest producer request body (413 above)').default('64KiB'))
+    .addOption(new Option('--max-connections <n>', 'TCP connections served at once; beyond, 503 server_full with Retry-After (default: no limit)'))
     .addOption(new Option('--header-timeout <duration>', 'a request\'s headers must arrive within this (408 after)').default('10s'))
     .addOption(new Option('--body-timeout <duration>', 'a producer\'s request body must arrive within this once its headers are in (408 after)').default('10s'))
     .addOption(new Option('--retry <duration>', 'send "retry: <ms>" first on every stream (the seeds send none)'))
@@ -140,6 +142,7 @@ async function toOptions(flags: ServeFlags): Promise<ServeOptions> {
   const maxStreamsPerUser = flags.maxStreamsPerUser === undefined ? undefined : attempt(() => integer(flags.maxStreamsPerUser as string, '--max-streams-per-user', 0, 1_000_000));
   const maxBufferBytes = attempt(() => parsePositiveByteSize(flags.maxBuffer, '--max-buffer'));
   const maxBodyBytes = attempt(() => parsePositiveByteSize(flags.maxBody, '--max-body'));
+  const maxConnections = flags.maxConnections === undefined ? undefined : attempt(() => integer(flags.maxConnections as string, '--max-connections', 1, 10_000_000));
   const headerTimeoutMs = attempt(() => parsePositiveDuration(flags.headerTimeout, '--header-timeout'));
   const bodyTimeoutMs = attempt(() => parsePositiveDuration(flags.bodyTimeout, '--body-timeout'));
   const retryMs = flags.retry === undefined ? undefined : attempt(() => Math.round(parseDuration(flags.retry as string, '--retry')));
@@ -170,6 +173,7 @@ async function toOptions(flags: ServeFlags): Promise<ServeOptions> {
     maxBufferBytes: maxBufferBytes as number,
     maxBodyBytes: maxBodyBytes as number,
     headerTimeoutMs: headerTimeoutMs as number,
+    ...(maxConnections === undefined ? {} : { maxConnections }),
     bodyTimeoutMs: bodyTimeoutMs as number,
     ...(retryMs === undefined ? {} : { retryMs }),
     ...(flags.redis === undefined ? {} : { redisUrl: flags.redis }),
