@@ -80,6 +80,15 @@ export class HubStream {
   isStalled = false;
   /** `--fault drop`: error-diffusion carry, so `drop=0.25` skips exactly every 4th delivery. */
   dropCarry = 0;
+  /**
+   * The socket refused more (a write returned false): frames wait in `queued` until 'drain'
+   * instead of being handed to the socket, so dropping a slow client costs O(1) (issue 14 point 1).
+   */
+  isBackedUp = false;
+  /** Frames not yet handed to the socket, oldest first; the Buffers are shared with every other recipient. */
+  queued: Buffer[] = [];
+  /** Bytes in `queued`. */
+  queuedBytes = 0;
   constructor(id: number, res: ServerResponse, options: OpenStreamOptions, nowMs: number) {
     this.id = id;
     this.res = res;

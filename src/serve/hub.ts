@@ -8,7 +8,8 @@
  *   for every stream (no per-stream intervals or timeouts);
  * - each stream has a bounded write buffer: a client whose unsent bytes would go over
  *   `maxBufferBytes` is disconnected and counted, so one slow reader never makes the process
- *   buffer without limit or slows the others (issue 3 "Behaviour under load").
+ *   buffer without limit or slows the others (issue 3 "Behaviour under load"); the buffer is the
+ *   stream's own, not the socket's, so the disconnect costs O(1) (`stream-writer.ts`, issue 14).
  * Every time the hub reads comes from its injected clock (`now`), so tests move time instead of
  * sleeping.
  */
@@ -20,6 +21,7 @@ import { HubStream, type CloseReason, type HeartbeatSpec, type OpenStreamOptions
 import type { ServeLogger } from './log.js';
 import type { ServeMetrics } from './metrics.js';
 import { createLocalStreamLimiter, type StreamLimiter } from './stream-limits.js';
+import { StreamWriter, unsentBytes } from './stream-writer.js';
 
 /** Hub settings; all durations in ms. */
 export interface HubOptions {
@@ -36,6 +38,8 @@ export interface HubOptions {
   readonly heartbeatMs: number;
   /** The clock, in ms. Default `Date.now`. */
   readonly now?: (() => number) | undefined;
+  /** Time per event-loop turn spent writing to sockets before the rest waits for the next turn. Default 10. */
+  readonly writeBudgetMs?: number | undefined;
   /** Builds the per-user limiter around the hub's `evict`; default: this process only. */
   readonly createLimiter?: ((evict: (streamId: number) => void) => StreamLimiter) | undefined;
 }
@@ -61,6 +65,8 @@ export interface Hub {
   readonly countByRole: () => Map<string, number>;
   /** Streams really open (not closed), whatever the leak fault says. */
   readonly liveCount: () => number;
+  /** Unsent bytes over every open stream (`sse_buffered_bytes`). */
+  readonly bufferedBytes: () => number;
   /** Ends every stream cleanly and stops the sweep timer. */
   readonly close: () => void;
 }
@@ -89,6 +95,11 @@ export function createHub(options: HubOptions): Hub {
     streams: () => hub.registry,
     countByRole: () => hub.countByRole(),
     liveCount: () => hub.live.size,
+    bufferedBytes: () => {
+      let bytes = 0;
+      for (const stream of hub.live) bytes += unsentBytes(stream);
+      return bytes;
+    },
     close: () => hub.close(),
   };
 }
@@ -102,6 +113,7 @@ class StreamHub {
   private readonly groups = new Map<string, Set<HubStream>>();
   private readonly byId = new Map<number, HubStream>();
   private readonly limiter: StreamLimiter;
+  private readonly writer: StreamWriter;
   private readonly delayed: DelayedBroadcasts | undefined;
   private readonly timer: NodeJS.Timeout;
   private nextId = 1;
@@ -115,6 +127,7 @@ class StreamHub {
       if (stream) this.endCleanly(stream, 'stream-limit', ': stream_limit: replaced by a newer stream\n\n');
     };
     this.limiter = options.createLimiter?.(evict) ?? createLocalStreamLimiter(evict);
+    this.writer = new StreamWriter(options.maxBufferBytes, options.writeBudgetMs ?? 10);
     const delayMs = options.faults.delayMs;
     this.delayed = delayMs === undefined ? undefined : new DelayedBroadcasts(delayMs, this.now, (group, frame, filter) => this.broadcastNow(group, frame, filter));
     this.timer = setInterval(() => this.sweep(), sweepTickMs(options));
@@ -139,6 +152,7 @@ class StreamHub {
     const stream = new HubStream(id, res, options, this.now());
     this.register(stream);
     res.on('close', () => this.finish(stream, 'client'));
+    res.on('drain', () => this.writer.onDrain(stream));
     req.socket.setNoDelay(true);
     req.socket.setKeepAlive(true);
     res.writeHead(200, { ...BASE_HEADERS, ...options.headers });
@@ -147,7 +161,7 @@ class StreamHub {
     if (initial !== undefined) first += initial.toString();
     // Headers and first frames go out in one packet; an empty stream still gets its headers now.
     if (first === '') res.flushHeaders();
-    else res.write(first);
+    else if (!res.write(first)) stream.isBackedUp = true;
     this.options.log('info', 'sse connect', stream.describe());
     return stream;
   }
@@ -217,32 +231,38 @@ class StreamHub {
     this.options.log('info', 'sse disconnect', { ...stream.describe(), reason, duration_ms: durationMs });
   }
 
-  /** Ends a stream with the chunked terminator: the client sees a clean end of stream. */
+  /**
+   * Ends a stream with the chunked terminator: the client sees a clean end of stream. A client
+   * with a backlog would see the end only after it (a non-reading one never): it is cut at once
+   * instead (SIGTERM with thousands of non-reading streams then exits in a moment, issue 14).
+   */
   private endCleanly(stream: HubStream, reason: CloseReason, lastBytes?: string): void {
+    if (stream.isBackedUp || stream.queued.length > 0) {
+      this.destroy(stream, reason);
+      return;
+    }
     this.finish(stream, reason);
     if (lastBytes !== undefined && !stream.isStalled) stream.res.end(lastBytes);
     else stream.res.end();
   }
 
-  /** Destroys the socket: the client sees a broken stream (no terminator). */
+  /** Destroys the socket without flushing anything: the client sees a broken stream (no terminator). */
   private destroy(stream: HubStream, reason: CloseReason): void {
     this.finish(stream, reason);
-    stream.res.destroy();
+    this.writer.destroy(stream);
   }
 
-  /** Writes bytes unless the client is too far behind; returns false if the stream was dropped. */
-  private write(stream: HubStream, frame: Buffer): boolean {
-    const pending = stream.res.writableLength;
-    // A single frame larger than the bound still goes to a client that has caught up.
-    if (pending > 0 && pending + frame.length > this.options.maxBufferBytes) {
-      this.options.metrics.slowClientDisconnects.inc({ profile: stream.profile });
-      this.options.metrics.eventsDropped.inc({ reason: 'slow_client' });
-      this.options.log('warn', 'slow client disconnected', { ...stream.describe(), buffered_bytes: pending });
-      this.destroy(stream, 'slow-client');
-      return false;
-    }
-    stream.res.write(frame);
-    return true;
+  /**
+   * Writes (or queues) one frame; returns false if the stream was dropped as a slow client.
+   * `isSkippable`: a heartbeat, not worth queueing behind a backlog.
+   */
+  private write(stream: HubStream, frame: Buffer, isSkippable = false): boolean {
+    if (this.writer.write(stream, frame, isSkippable) !== 'over-limit') return true;
+    this.options.metrics.slowClientDisconnects.inc({ profile: stream.profile });
+    this.options.metrics.eventsDropped.inc({ reason: 'slow_client' });
+    this.options.log('warn', 'slow client disconnected', { ...stream.describe(), buffered_bytes: unsentBytes(stream) });
+    this.destroy(stream, 'slow-client');
+    return false;
   }
 
   /** One event delivery with the drop/stall faults applied; updates `tally`, not metrics. */
@@ -307,7 +327,7 @@ class StreamHub {
         frame = heartbeat.frame(nowMs);
         heartbeatFrames.set(heartbeat, frame);
       }
-      if (this.write(stream, frame)) stream.nextHeartbeatAtMs = nowMs + heartbeat.intervalMs;
+      if (this.write(stream, frame, true)) stream.nextHeartbeatAtMs = nowMs + heartbeat.intervalMs;
     }
   }
 

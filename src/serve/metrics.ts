@@ -24,11 +24,19 @@ export interface ServeMetrics {
   readonly render: () => Promise<{ contentType: string; body: string }>;
 }
 
+/** What the gauges read from the hub at scrape time. */
+export interface MetricsSource {
+  /** Registered streams per role. */
+  readonly countByRole: () => ReadonlyMap<string, number>;
+  /** Bytes written to streams and not yet taken by their sockets, over every open stream. */
+  readonly bufferedBytes: () => number;
+}
+
 /**
- * `countActiveByRole` is read at scrape time, so the gauge is exactly what the connection
- * registry holds: with `--fault leak` the dead streams it still holds show up there (§4's bug).
+ * The source is read at scrape time, so the gauge is exactly what the connection registry holds:
+ * with `--fault leak` the dead streams it still holds show up there (§4's bug).
  */
-export function createServeMetrics(countActiveByRole: () => ReadonlyMap<string, number>): ServeMetrics {
+export function createServeMetrics(source: MetricsSource): ServeMetrics {
   const registry = new Registry();
   const knownRoles = new Set<string>();
   new Gauge({
@@ -37,10 +45,18 @@ export function createServeMetrics(countActiveByRole: () => ReadonlyMap<string, 
     labelNames: ['role'],
     registers: [registry],
     collect() {
-      const counts = countActiveByRole();
+      const counts = source.countByRole();
       // A role seen once keeps reporting 0 rather than disappearing, so rate()/alerts stay sane.
       for (const role of counts.keys()) knownRoles.add(role);
       for (const role of knownRoles) this.set({ role }, counts.get(role) ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'sse_buffered_bytes',
+    help: 'Bytes waiting for clients that are behind (the per-stream bound is --max-buffer)',
+    registers: [registry],
+    collect() {
+      this.set(source.bufferedBytes());
     },
   });
   const eventsEmitted = new Counter({ name: 'admin_events_emitted_total', help: 'Events emitted by producers, by event type', labelNames: ['event_type'], registers: [registry] });

@@ -183,7 +183,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServeHand
 async function createCore(options: ServeOptions): Promise<ServeCore> {
   const log = createLogger(options.onLog);
   let hubRef: Hub | undefined;
-  const metrics = createServeMetrics(() => hubRef?.countByRole() ?? new Map());
+  const metrics = createServeMetrics({ countByRole: () => hubRef?.countByRole() ?? new Map(), bufferedBytes: () => hubRef?.bufferedBytes() ?? 0 });
   const hub = createHub({
     metrics,
     faults: options.faults ?? NO_FAULTS,
@@ -372,12 +372,15 @@ async function shutdown(server: Server, core: ServeCore): Promise<void> {
   // Stop accepting first, then end streams with their chunked terminator (a clean end for clients).
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   core.hub.close();
-  server.closeIdleConnections();
   await closeCore(core);
-  // Clients that do not hang up after the end of their stream are cut after a grace period.
+  // A connection is idle once its response is complete (a stream's terminator handed to the
+  // kernel, a producer's answer sent): close those as they become idle, and cut the rest (clients
+  // that do not read) after a grace period.
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
   const grace = setTimeout(() => server.closeAllConnections(), 2000);
-  grace.unref();
+  server.closeIdleConnections();
   await closed;
+  clearInterval(sweep);
   clearTimeout(grace);
   core.log('info', 'stopped');
 }
