@@ -59,6 +59,14 @@ export function createServeMetrics(source: MetricsSource): ServeMetrics {
       this.set(source.bufferedBytes());
     },
   });
+  new Gauge({
+    name: 'process_resident_memory_bytes',
+    help: 'Resident memory of this serve process (with --workers: of each worker)',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
   const eventsEmitted = new Counter({ name: 'admin_events_emitted_total', help: 'Events emitted by producers, by event type', labelNames: ['event_type'], registers: [registry] });
   const eventsDelivered = new Counter({ name: 'sse_events_delivered_total', help: 'Event frames written to SSE clients', labelNames: ['profile'], registers: [registry] });
   const eventsDropped = new Counter({ name: 'sse_events_dropped_total', help: 'Event deliveries skipped (fault, stalled stream, slow client)', labelNames: ['reason'], registers: [registry] });

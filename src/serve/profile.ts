@@ -24,6 +24,7 @@ import type { Hub } from './hub.js';
 import type { HubStream, OpenStreamOptions, StreamLimitPolicy } from './hub-stream.js';
 import type { ServeLogger } from './log.js';
 import type { ServeMetrics } from './metrics.js';
+import type { ServePeers } from './peers.js';
 
 /** Settings shared by profiles; `undefined` means "the seed's default for this profile". */
 export interface ProfileSettings {
@@ -35,6 +36,8 @@ export interface ProfileSettings {
   readonly streamLimitPolicy: StreamLimitPolicy | undefined;
   /** AMQP URL for profiles that relay a broker (gateway, CONTRACTS §5). */
   readonly amqpUrl?: string | undefined;
+  /** `--workers`: name prefix of the AMQP queues the workers of one server share. */
+  readonly amqpQueuePrefix?: string | undefined;
   /** Gateway: interval of `source_unavailable` warnings; undefined = 2 × heartbeat (60 s, §5). */
   readonly sourceWarningMs?: number | undefined;
   /** Gateway: events kept per channel for `Last-Event-ID` replay; undefined = 1000, 0 = off. */
@@ -52,6 +55,8 @@ export interface ProfileContext {
   readonly hub: Hub;
   /** `hub.open` for this profile: profile name, path, client address and response from `request`. */
   readonly openStream: StreamOpener;
+  /** The server's processes, for reports on the whole server (`--workers`). */
+  readonly peers: ServePeers;
   readonly bus: EventBus;
   readonly metrics: ServeMetrics;
   readonly log: ServeLogger;

@@ -24,6 +24,12 @@ import { createServeMetrics, type ServeMetrics } from './metrics.js';
 import type { Profile, ProfileContext, ProfileSettings, RouteMethod, RouteRequest, StreamOpener } from './profile.js';
 import { PROFILE_FACTORIES, PROFILE_NAMES } from './profiles/index.js';
 import { createRouter, parseRequestTarget, type Router } from './router.js';
+import { createClusterLimiter } from './cluster/cluster-limiter.js';
+import { renderWorkerMetrics } from './cluster/cluster-metrics.js';
+import { createClusterPeers } from './cluster/cluster-peers.js';
+import { createPrimaryBus } from './cluster/primary-bus.js';
+import type { WorkerLink } from './cluster/worker-link.js';
+import { createSoloPeers, type ServePeers } from './peers.js';
 
 /** Engine options; every field has the seeds' default. Durations in ms, sizes in bytes. */
 export interface ServeOptions {
@@ -61,6 +67,8 @@ export interface ServeOptions {
   readonly redisUrl?: string;
   /** AMQP URL for profiles that relay a broker (gateway). */
   readonly amqpUrl?: string;
+  /** `--workers`: name prefix of the AMQP queues the workers of one server share (one consumer per message). */
+  readonly amqpQueuePrefix?: string;
   /** Gateway: interval of `source_unavailable` warnings; default 2 × heartbeat (60 s). */
   readonly sourceWarningMs?: number;
   /** Gateway: events kept per channel for replay; default 1000, 0 = off. */
@@ -71,6 +79,12 @@ export interface ServeOptions {
   readonly onLog?: LogWriter;
   /** The hub's clock in ms (heartbeats, timeouts, faults, durations). Default `Date.now`; tests move it. */
   readonly now?: () => number;
+  /**
+   * Set in a `serve --workers` worker: the link to the primary. Events and ids then go through the
+   * primary (unless `redisUrl`), per-user limits hold for the whole server, and `/metrics` and the
+   * JSON stats report every worker.
+   */
+  readonly cluster?: WorkerLink;
 }
 
 /** One mounted route, for banners and `GET /`. */
@@ -106,12 +120,16 @@ export interface ServeHandle {
   readonly close: () => Promise<void>;
 }
 
+/** What a server says about itself in banners (a `--workers` worker sends it to the primary). */
+export type ServeSummary = Pick<ServeHandle, 'profiles' | 'busKind' | 'isDevSecret'>;
+
 /** The pieces every profile shares. */
 interface ServeCore {
   readonly log: ServeLogger;
   readonly metrics: ServeMetrics;
   readonly hub: Hub;
   readonly bus: EventBus;
+  readonly peers: ServePeers;
   readonly profiles: Profile[];
 }
 
@@ -124,6 +142,8 @@ interface RequestContext {
   readonly bodyTimeoutMs: number;
   readonly gate: ConnectionGate;
   readonly metrics: ServeMetrics;
+  /** `--workers`: this worker's number, sent as `X-Ssekit-Worker` on every answer. */
+  readonly worker: number | undefined;
 }
 
 /** Starts the backend and resolves once it listens. */
@@ -150,6 +170,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServeHand
         bodyTimeoutMs: wholeMs(options.bodyTimeoutMs ?? 10_000),
         gate: new ConnectionGate(options.maxConnections),
         metrics: core.metrics,
+        worker: options.cluster?.worker,
       },
       core.log,
     );
@@ -181,7 +202,8 @@ export async function startServer(options: ServeOptions = {}): Promise<ServeHand
 
 /** Metrics, hub and bus. The gauge reads the hub at scrape time, so it is what the registry holds. */
 async function createCore(options: ServeOptions): Promise<ServeCore> {
-  const log = createLogger(options.onLog);
+  const link = options.cluster;
+  const log = createLogger(options.onLog, link === undefined ? {} : { worker: link.worker });
   let hubRef: Hub | undefined;
   const metrics = createServeMetrics({ countByRole: () => hubRef?.countByRole() ?? new Map(), bufferedBytes: () => hubRef?.bufferedBytes() ?? 0 });
   const hub = createHub({
@@ -193,15 +215,25 @@ async function createCore(options: ServeOptions): Promise<ServeCore> {
     maxBufferBytes: options.maxBufferBytes ?? 1024 * 1024,
     retryMs: options.retryMs,
     now: options.now,
+    ...(link === undefined ? {} : { createLimiter: (evict: (streamId: number) => void) => createClusterLimiter(link, evict) }),
   });
   hubRef = hub;
+  const peers = link === undefined ? createSoloPeers() : createClusterPeers(link);
+  peers.register('metrics', () => metrics.registry.getMetricsAsJSON());
   try {
-    const bus = options.redisUrl === undefined ? createMemoryBus() : await createRedisBus({ url: options.redisUrl, onWarning: (message) => log('warn', message) });
-    return { log, metrics, hub, bus, profiles: [] };
+    return { log, metrics, hub, bus: await createBus(options, log), peers, profiles: [] };
   } catch (error) {
     hub.close();
     throw error;
   }
+}
+
+/** Redis when asked for, else the primary's bus in a worker, else in-process. */
+async function createBus(options: ServeOptions, log: ServeLogger): Promise<EventBus> {
+  // With --workers every worker gets every Redis message: worker 1 counts them (BusDelivery.countsHere).
+  const countsHere = options.cluster === undefined || options.cluster.worker === 1;
+  if (options.redisUrl !== undefined) return createRedisBus({ url: options.redisUrl, countsHere, onWarning: (message) => log('warn', message) });
+  return options.cluster === undefined ? createMemoryBus() : createPrimaryBus(options.cluster);
 }
 
 /** Builds every profile, mounts its routes and starts it (bus subscriptions, upstream sources). */
@@ -211,13 +243,14 @@ async function mountProfiles(core: ServeCore, names: readonly string[], router: 
     maxStreamsPerUser: options.maxStreamsPerUser,
     streamLimitPolicy: options.streamLimitPolicy,
     amqpUrl: options.amqpUrl,
+    amqpQueuePrefix: options.amqpQueuePrefix,
     sourceWarningMs: options.sourceWarningMs,
     replayBufferSize: options.replayBufferSize,
   };
   for (const name of names) {
     const factory = PROFILE_FACTORIES[name];
     if (!factory) continue;
-    const context: ProfileContext = { hub: core.hub, bus: core.bus, metrics: core.metrics, log: core.log, settings, openStream: createStreamOpener(core.hub, name) };
+    const context: ProfileContext = { hub: core.hub, bus: core.bus, metrics: core.metrics, log: core.log, settings, peers: core.peers, openStream: createStreamOpener(core.hub, name) };
     const profile = factory(context);
     for (const route of profile.routes) router.mount(route);
     core.profiles.push(profile);
@@ -243,8 +276,9 @@ function mountServerRoutes(router: Router, core: ServeCore, index: readonly Prof
     summary: 'Prometheus text',
     isServedWhenFull: true,
     handle: async ({ res }) => {
-      const { contentType, body } = await core.metrics.render();
-      res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+      // One process: its own registry. Workers: every worker's series, labelled (cluster-metrics.ts).
+      const body = core.peers.worker === undefined ? (await core.metrics.render()).body : renderWorkerMetrics(await core.peers.gather('metrics'));
+      res.writeHead(200, { 'Content-Type': core.metrics.registry.contentType, 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
     },
   });
@@ -253,7 +287,7 @@ function mountServerRoutes(router: Router, core: ServeCore, index: readonly Prof
     path: '/',
     summary: 'this index (JSON)',
     isServedWhenFull: true,
-    handle: async ({ res }) => sendJson(res, 200, { name: 'ssekit serve', profiles: index, metrics: '/metrics', bus: core.bus.kind }),
+    handle: async ({ res }) => sendJson(res, 200, { name: 'ssekit serve', profiles: index, metrics: '/metrics', bus: core.bus.kind, ...(core.peers.worker === undefined ? {} : { worker: core.peers.worker }) }),
   });
 }
 
@@ -301,6 +335,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, hasResp
 }
 
 async function handleRequest(context: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (context.worker !== undefined) res.setHeader('X-Ssekit-Worker', String(context.worker));
   const url = parseRequestTarget(req.url);
   const match = context.router.find(url.pathname, req.method ?? 'GET');
   if (!context.gate.isAdmitted(req.socket)) {

@@ -12,7 +12,7 @@
  * - `POST /orders` (role admin or store) assigns the id and publishes the seed's JSON on the
  *   bus channel `admin:events`; every process subscribed (Redis) forwards it to its streams.
  */
-import { parseBusJson } from '../bus.js';
+import { parseBusJson, type BusDelivery } from '../bus.js';
 import { encodeComment, encodeFrame } from '../encode.js';
 import { field, sendJson, viaBroker } from '../http.js';
 import type { ProfileFactory } from '../profile.js';
@@ -28,7 +28,9 @@ const KNOWN_FIELDS = new Set(['order_id', 'pickup_address', 'delivery_address', 
 export const createAdminOrdersProfile: ProfileFactory = ({ hub, bus, metrics, log, settings, openStream }) => {
   const heartbeat = { intervalMs: settings.heartbeatMs, isIdleBased: false, frame: () => KEEPALIVE };
 
-  const onMessage = (message: string): void => {
+  const onMessage = (message: string, delivery: BusDelivery): void => {
+    // A replacement worker's catch-up: these events were delivered when they happened.
+    if (delivery.isReplay) return;
     // Another producer may publish on admin:events directly; never forward what is not JSON.
     const parsed = parseBusJson(message, ADMIN_EVENTS_CHANNEL, log);
     if (parsed === undefined) return;
@@ -38,7 +40,7 @@ export const createAdminOrdersProfile: ProfileFactory = ({ hub, bus, metrics, lo
       const type = record['event'] ?? record['type'];
       if (typeof type === 'string' && type !== '') eventType = type;
     }
-    metrics.eventsEmitted.inc({ event_type: eventType });
+    if (delivery.countsHere) metrics.eventsEmitted.inc({ event_type: eventType });
     // Forwarded as is, like the seed's `yield f"data: {message['data']}\n\n"`; encodeFrame
     // splits a pretty-printed message into several data: lines, which clients join back.
     hub.broadcast(GROUP, Buffer.from(encodeFrame({ data: message })));

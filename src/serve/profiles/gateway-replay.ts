@@ -12,14 +12,19 @@ export interface BufferedEvent {
   readonly frames: readonly [Buffer, Buffer];
 }
 
-/** A bounded per-channel history, indexed by id (ids are consecutive, so a ring suffices). */
+/** A bounded per-channel history, indexed by id (ids increase, so a ring keyed by id % capacity suffices). */
 export interface ReplayBuffer {
   /** Last id issued (0 before the first event). */
   readonly lastId: () => number;
   /** Oldest id still held, or undefined when empty. */
   readonly oldestId: () => number | undefined;
-  /** Issues the next id, stores the event `make` builds with it, and returns it. */
-  readonly append: (make: (id: number) => BufferedEvent) => BufferedEvent;
+  /**
+   * Stores the event `make` builds with `id` and returns it; without `id`, the next one after the
+   * last. The id is the bus's `seq` when the bus numbers messages for every process (`--workers`),
+   * so ids agree across workers; ids may then skip (a message the channel does not carry). An id
+   * not above the last is ignored (undefined).
+   */
+  readonly append: (make: (id: number) => BufferedEvent, id?: number) => BufferedEvent | undefined;
   /** Events with an id greater than `afterId`, oldest first. */
   readonly after: (afterId: number) => BufferedEvent[];
 }
@@ -28,14 +33,18 @@ export interface ReplayBuffer {
 export function createReplayBuffer(capacity: number): ReplayBuffer {
   const slots: Array<BufferedEvent | undefined> = new Array<BufferedEvent | undefined>(Math.max(0, capacity));
   let lastId = 0;
-  const oldestId = (): number | undefined => (capacity <= 0 || lastId === 0 ? undefined : Math.max(1, lastId - capacity + 1));
+  // The first id this ring held: a worker started mid-stream holds nothing before it.
+  let firstId = 1;
+  const oldestId = (): number | undefined => (capacity <= 0 || lastId === 0 ? undefined : Math.max(firstId, lastId - capacity + 1));
   return {
     lastId: () => lastId,
     oldestId,
-    append(make) {
-      lastId += 1;
-      const entry = make(lastId);
-      if (capacity > 0) slots[lastId % capacity] = entry;
+    append(make, id = lastId + 1) {
+      if (id <= lastId) return undefined;
+      if (lastId === 0) firstId = id;
+      lastId = id;
+      const entry = make(id);
+      if (capacity > 0) slots[id % capacity] = entry;
       return entry;
     },
     after(afterId) {

@@ -56,6 +56,7 @@
  * `admin_events_emitted_total{event_type}`, deliveries in `sse_events_delivered_total{profile}`.
  */
 import { UsageError } from '../../core/errors.js';
+import type { BusDelivery } from '../bus.js';
 import { encodeFrame } from '../encode.js';
 import { field, HttpError, sendJson, viaBroker } from '../http.js';
 import type { Principal } from '../auth.js';
@@ -267,10 +268,10 @@ class GatewayProfile {
   private async start(): Promise<void> {
     const { bus, log } = this.context;
     for (const channel of CHANNEL_NAMES) {
-      await bus.subscribe(gatewayBusChannel(channel), (raw) => {
+      await bus.subscribe(gatewayBusChannel(channel), (raw, delivery) => {
         const message = decodeGatewayMessage(raw);
         if ('error' in message) log('warn', 'gateway: ignored a bus message', { channel, error: message.error });
-        else this.relay(channel, message.event, message.data, 'bus');
+        else this.relay(channel, message.event, message.data, 'bus', delivery);
       });
     }
     if (this.amqpUrl === undefined) return;
@@ -278,25 +279,45 @@ class GatewayProfile {
       url: this.amqpUrl,
       exchanges: GATEWAY_EXCHANGES,
       log,
+      // --workers: one queue per exchange shared by the workers, so each message is consumed once
+      // and numbered by the primary's bus like a POSTed one (ids agree across workers).
+      ...(bus.kind === 'primary' && this.context.settings.amqpQueuePrefix !== undefined ? { sharedQueuePrefix: this.context.settings.amqpQueuePrefix } : {}),
       onStateChange: (state) => this.warnings.onStateChange(state),
-      onMessage: (channel, routingKey, body) => {
-        const message = decodeGatewayMessage(body.toString('utf8'), routingKey);
-        if ('error' in message) log('warn', 'gateway: ignored an AMQP message', { channel, routing_key: routingKey, error: message.error });
-        else this.relay(channel as GatewayChannel, message.event, message.data, 'amqp');
-      },
+      onMessage: (channel, routingKey, body) => this.onAmqpMessage(channel as GatewayChannel, routingKey, body),
     });
     // Waits for the first attempt: "listening" then means the queues are bound, or the warnings run.
     await this.source.start();
   }
 
-  private relay(channel: GatewayChannel, event: string, data: Record<string, unknown>, from: string): void {
+  private onAmqpMessage(channel: GatewayChannel, routingKey: string, body: Buffer): void {
+    const { bus, log } = this.context;
+    const message = decodeGatewayMessage(body.toString('utf8'), routingKey);
+    if ('error' in message) {
+      log('warn', 'gateway: ignored an AMQP message', { channel, routing_key: routingKey, error: message.error });
+      return;
+    }
+    if (bus.kind !== 'primary') {
+      this.relay(channel, message.event, message.data, 'amqp', undefined);
+      return;
+    }
+    bus.publish(gatewayBusChannel(channel), JSON.stringify({ event: message.event, data: message.data })).catch((error: unknown) => {
+      log('warn', 'gateway: could not pass an AMQP message to the other workers', { channel, error: error instanceof Error ? error.message : String(error) });
+    });
+  }
+
+  /**
+   * Numbers an event (the bus's `seq` when it has one, else this process's next id), keeps it for
+   * replay and sends it. A replacement worker's catch-up (`isReplay`) is only kept.
+   */
+  private relay(channel: GatewayChannel, event: string, data: Record<string, unknown>, from: string, delivery: BusDelivery | undefined): void {
     const { hub, log, metrics } = this.context;
     if (!(GATEWAY_CHANNELS[channel] as readonly string[]).includes(event)) {
       log('warn', 'gateway: dropped an event of a type this channel does not carry', { channel, event, from });
       return;
     }
-    const entry = this.bufferOf(channel).append((id) => encodeGatewayEvent(channel, id, event, data));
-    metrics.eventsEmitted.inc({ event_type: event });
+    const entry = this.bufferOf(channel).append((id) => encodeGatewayEvent(channel, id, event, data), delivery?.seq);
+    if (entry === undefined || delivery?.isReplay === true) return;
+    if (delivery?.countsHere !== false) metrics.eventsEmitted.inc({ event_type: event });
     hub.broadcast(versionGroup(channel, 1), entry.frames[0]);
     hub.broadcast(versionGroup(channel, 2), entry.frames[1]);
   }

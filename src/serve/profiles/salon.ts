@@ -16,6 +16,7 @@ import { encodeJsonEvent } from '../encode.js';
 import { field, HttpError, sendJson, viaBroker } from '../http.js';
 import { parseBusJson } from '../bus.js';
 import type { Principal } from '../auth.js';
+import type { PeerAnswer } from '../cluster/messages.js';
 import type { HeartbeatSpec, HubStream, StreamLimit } from '../hub-stream.js';
 import type { Profile, ProfileContext, ProfileFactory, RouteRequest } from '../profile.js';
 
@@ -55,6 +56,7 @@ class SalonProfile {
 
   constructor(context: ProfileContext) {
     this.context = context;
+    context.peers.register('salon-stats', () => stats(context.hub.streams()));
     this.ping = {
       intervalMs: context.settings.heartbeatMs,
       isIdleBased: false,
@@ -85,10 +87,7 @@ class SalonProfile {
           method: 'GET',
           path: '/api/v1/notifications/stream/stats',
           summary: 'connection stats JSON (role superadmin)',
-          handle: async (request) => {
-            await request.authenticate(['superadmin']);
-            sendJson(request.res, 200, stats(this.context.hub.streams()));
-          },
+          handle: (request) => this.answerStats(request),
         },
         {
           method: 'POST',
@@ -97,8 +96,17 @@ class SalonProfile {
           handle: (request) => this.createNotification(request),
         },
       ],
-      start: () => this.context.bus.subscribe(SALON_CHANNEL, (message) => this.onMessage(message)),
+      // A replacement worker's catch-up (isReplay) was delivered when it happened; nothing to rebuild.
+      start: () => this.context.bus.subscribe(SALON_CHANNEL, (message, delivery) => (delivery.isReplay ? undefined : this.onMessage(message, delivery.countsHere))),
     };
+  }
+
+  /** One process: its own streams. `--workers`: every worker's, merged, with a `workers` breakdown. */
+  private async answerStats(request: RouteRequest): Promise<void> {
+    await request.authenticate(['superadmin']);
+    const peers = this.context.peers;
+    if (peers.worker === undefined) sendJson(request.res, 200, stats(this.context.hub.streams()));
+    else sendJson(request.res, 200, mergeStats(await peers.gather('salon-stats')));
   }
 
   private async openAdminStream(request: RouteRequest): Promise<void> {
@@ -159,11 +167,11 @@ class SalonProfile {
   }
 
   /** Routing by `recipient_type` (CONTRACTS §3). */
-  private onMessage(message: string): void {
+  private onMessage(message: string, countsHere: boolean): void {
     const { hub, log, metrics } = this.context;
     const notification = parseBusJson(message, SALON_CHANNEL, log) as SalonNotification | undefined;
     if (notification === undefined) return;
-    metrics.eventsEmitted.inc({ event_type: 'notification' });
+    if (countsHere) metrics.eventsEmitted.inc({ event_type: 'notification' });
     const frame = Buffer.from(encodeJsonEvent('notification', notification));
     switch (notification.recipient_type) {
       case 'salon':
@@ -205,17 +213,39 @@ function targetSalon(principal: Principal, requested: number | string | null): n
   return ownSalon;
 }
 
-/**
- * CONTRACTS §3 stats shape. Built from the registry, so with `--fault leak` the closed streams
- * it still holds are counted, exactly like the gauge.
- */
-function stats(streams: Iterable<HubStream>): {
+/** The server's stats from every worker's: counts added, lists joined, and each worker's counts (`missing` if it did not answer). */
+function mergeStats(answers: readonly PeerAnswer[]): SalonStats & { workers: unknown[] } {
+  const merged: SalonStats & { workers: unknown[] } = { active_admin_connections: 0, active_customer_connections: 0, total_connections: 0, admins: [], customers: [], workers: [] };
+  for (const answer of [...answers].sort((a, b) => a.worker - b.worker)) {
+    if (answer.isMissing === true) {
+      merged.workers.push({ worker: answer.worker, missing: true });
+      continue;
+    }
+    const part = answer.value as SalonStats;
+    merged.active_admin_connections += part.active_admin_connections;
+    merged.active_customer_connections += part.active_customer_connections;
+    merged.total_connections += part.total_connections;
+    merged.admins.push(...part.admins);
+    merged.customers.push(...part.customers);
+    merged.workers.push({ worker: answer.worker, active_admin_connections: part.active_admin_connections, active_customer_connections: part.active_customer_connections, total_connections: part.total_connections });
+  }
+  return merged;
+}
+
+/** CONTRACTS §3's stats object. */
+interface SalonStats {
   active_admin_connections: number;
   active_customer_connections: number;
   total_connections: number;
   admins: Array<[number | string, number | string]>;
   customers: Array<number | string>;
-} {
+}
+
+/**
+ * CONTRACTS §3 stats shape. Built from the registry, so with `--fault leak` the closed streams
+ * it still holds are counted, exactly like the gauge.
+ */
+function stats(streams: Iterable<HubStream>): SalonStats {
   const admins: Array<[number | string, number | string]> = [];
   const customers: Array<number | string> = [];
   for (const stream of streams) {

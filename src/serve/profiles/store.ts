@@ -10,9 +10,11 @@
  *   `PATCH /admin/orders/{order_id}` {status}, `DELETE /admin/orders/{order_id}`,
  *   `POST /admin/sessions/end` {table_id, session_id}.
  * - The order list is applied from bus messages, not from the producer request, so with
- *   `--redis` every process holds the same list and sends the same `initial`.
+ *   `--redis` or `--workers` every process holds the same list and sends the same `initial`; a
+ *   replacement worker rebuilds it from the primary's history of the channel (the last 10,000
+ *   messages: exact while the channel has carried no more than that).
  */
-import { parseBusJson } from '../bus.js';
+import { parseBusJson, type BusDelivery } from '../bus.js';
 import { encodeComment, encodeJsonEvent } from '../encode.js';
 import { field, HttpError, sendJson, viaBroker } from '../http.js';
 import type { Principal } from '../auth.js';
@@ -121,7 +123,7 @@ class StoreProfile {
           return { table_id: field.id(body, 'table_id') as Id, session_id: field.id(body, 'session_id') as Id };
         }),
       ],
-      start: () => this.context.bus.subscribe(STORE_CHANNEL, (raw) => this.onMessage(raw)),
+      start: () => this.context.bus.subscribe(STORE_CHANNEL, (raw, delivery) => this.onMessage(raw, delivery)),
     };
   }
 
@@ -182,7 +184,8 @@ class StoreProfile {
     return { order_id: order.order_id, status };
   }
 
-  private onMessage(raw: string): void {
+  /** Applies a message to the order book and, unless it is a replacement worker's catch-up (`isReplay`), sends it. */
+  private onMessage(raw: string, delivery: BusDelivery): void {
     const { log, metrics, hub } = this.context;
     const message = parseBusJson(raw, STORE_CHANNEL, log) as StoreMessage | null | undefined;
     if (message === undefined) return;
@@ -191,7 +194,8 @@ class StoreProfile {
       return;
     }
     this.book.apply(message);
-    metrics.eventsEmitted.inc({ event_type: message.event });
+    if (delivery.isReplay) return;
+    if (delivery.countsHere) metrics.eventsEmitted.inc({ event_type: message.event });
     hub.broadcast(storeGroup(message.store_id), Buffer.from(encodeJsonEvent(message.event, message.data)));
   }
 }
