@@ -223,7 +223,9 @@ class StreamHub {
     stream.isClosed = true;
     this.live.delete(stream);
     this.byId.delete(stream.id);
-    if (stream.limitKey !== undefined) this.limiter.release(stream.limitKey, stream.id);
+    // At shutdown every place goes at once (and with --workers the primary is stopping too): no
+    // release per stream, which costs an IPC message each with --workers.
+    if (stream.limitKey !== undefined && !this.isClosing) this.limiter.release(stream.limitKey, stream.id);
     // The seed 003 bug, on purpose: with the leak fault the registry never forgets a stream.
     if (!this.options.faults.isLeaking) this.unregister(stream);
     const durationMs = this.now() - stream.openedAtMs;
