@@ -78,7 +78,7 @@ export function registerServeCommand(program: Command, run: RunCommand): void {
     .option('--source-warning-interval <duration>', 'gateway: how often streams get source_unavailable warnings while RabbitMQ is down (default: 2 × --heartbeat, 60 s)')
     .option('--replay-buffer <n>', 'gateway: events kept per channel for Last-Event-ID replay (0 = off)', '1000')
     .addOption(new Option('--fault <fault>', 'misbehave on purpose (repeatable); see Faults below').argParser(collect))
-    .addOption(new Option('-w, --workers <n>', 'worker processes sharing the port (node:cluster); events, limits and /metrics span all of them').default('1'))
+    .addOption(new Option('--workers <n>', 'worker processes sharing the port (node:cluster); events, limits and /metrics span all of them').default('1'))
     .addOption(new Option('-q, --quiet', 'no JSON connect/disconnect logs on stderr'))
     // For a parent that starts serve as its child (bench's embedded target): when the parent dies,
     // even by SIGKILL, the pipe to serve's stdin closes and serve shuts down as on SIGTERM.
@@ -92,7 +92,8 @@ ${FAULT_HELP.map((line) => `  ${line}`).join('\n')}
 Examples:
   $ ssekit serve
   $ ssekit serve --port 0 --profile admin-orders --heartbeat 1s --fault drop=0.1
-  $ ssekit serve --port 9001 --redis redis://127.0.0.1:6379 & ssekit serve --port 9002 --redis redis://127.0.0.1:6379`,
+  $ ssekit serve --port 9001 --redis redis://127.0.0.1:6379 & ssekit serve --port 9002 --redis redis://127.0.0.1:6379
+  $ ssekit serve --workers 3 --max-connections 60000`,
     )
     .action((flags: ServeFlags) => run((ctx) => serve(flags, ctx)));
 }
@@ -149,7 +150,12 @@ async function serveAsPrimary(options: ServeOptions, workers: number, flags: Ser
 async function serveAsWorker(options: ServeOptions, workers: number, slot: number, ctx: CliContext): Promise<number> {
   const { WorkerLink } = await import('../../serve/cluster/worker-link.js');
   const { startServer } = await import('../../serve/server.js');
-  const link = new WorkerLink({ send: (message) => void process.send?.(message), onMessage: (handler) => void process.on('message', handler) }, slot);
+  // A send after the primary is gone fails into the callback, not as an 'error' event (the worker
+  // then exits: node:cluster ends a worker whose primary disconnected).
+  const send = (message: unknown): void => {
+    if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
+  };
+  const link = new WorkerLink({ send, onMessage: (handler) => void process.on('message', handler) }, slot);
   const shutdown = new AbortController();
   link.handlers.shutdown = () => shutdown.abort();
   const maxConnections = options.maxConnections === undefined ? {} : { maxConnections: connectionShare(options.maxConnections, workers, slot) };
