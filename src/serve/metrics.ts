@@ -3,6 +3,7 @@
  * Uses its own prom-client Registry, never the global one, so several servers can run in one
  * process (tests, `ssekit bench`'s embedded backend) without sharing counters.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The metric handles the hub and the profiles update. */
@@ -22,6 +23,8 @@ export interface ServeMetrics {
   readonly connectionDuration: Histogram<'role'>;
   /** Prometheus text exposition. */
   readonly render: () => Promise<{ contentType: string; body: string }>;
+  /** Stops the event-loop delay sampler (shutdown). */
+  readonly stop: () => void;
 }
 
 /** What the gauges read from the hub at scrape time. */
@@ -67,6 +70,19 @@ export function createServeMetrics(source: MetricsSource): ServeMetrics {
       this.set(process.memoryUsage.rss());
     },
   });
+  // How responsive this process is, seen from inside: the longest event-loop delay since the last
+  // scrape (issue 14: a slow client must never stall the loop). 10 ms resolution; unref'd timer.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  new Gauge({
+    name: 'nodejs_eventloop_delay_max_seconds',
+    help: 'Longest event-loop delay since the previous scrape of /metrics',
+    registers: [registry],
+    collect() {
+      this.set(loopDelay.max / 1e9);
+      loopDelay.reset();
+    },
+  });
   const eventsEmitted = new Counter({ name: 'admin_events_emitted_total', help: 'Events emitted by producers, by event type', labelNames: ['event_type'], registers: [registry] });
   const eventsDelivered = new Counter({ name: 'sse_events_delivered_total', help: 'Event frames written to SSE clients', labelNames: ['profile'], registers: [registry] });
   const eventsDropped = new Counter({ name: 'sse_events_dropped_total', help: 'Event deliveries skipped (fault, stalled stream, slow client)', labelNames: ['reason'], registers: [registry] });
@@ -88,5 +104,6 @@ export function createServeMetrics(source: MetricsSource): ServeMetrics {
     connectionsRefused,
     connectionDuration,
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    stop: () => loopDelay.disable(),
   };
 }

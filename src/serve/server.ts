@@ -224,6 +224,7 @@ async function createCore(options: ServeOptions): Promise<ServeCore> {
     return { log, metrics, hub, bus: await createBus(options, log), peers, profiles: [] };
   } catch (error) {
     hub.close();
+    metrics.stop();
     throw error;
   }
 }
@@ -401,6 +402,7 @@ async function closeCore(core: ServeCore): Promise<void> {
   core.hub.close();
   await Promise.allSettled(core.profiles.map((profile) => profile.close?.()));
   await core.bus.close();
+  core.metrics.stop();
 }
 
 async function shutdown(server: Server, core: ServeCore): Promise<void> {

@@ -6,11 +6,13 @@
  * - SIGTERM with 2,000 non-reading streams holding queued data exits 0 within 3 s.
  * Loopback only; both tests stop by themselves (a deadline on every wait).
  *
- * The 1 s goal is asserted when the machine was serve's and this test's: its two cores are shared
- * with other test files and other suites, and with two busy processes beside it /metrics took
- * 0.7–1.9 s while serve's own event loop never stalled over 0.2 s (the kernel's TCP memory,
- * tcp_mem ~2.3 GB here, is exhausted by the 5,000 full socket buffers until they are dropped, and
- * every TCP exchange then waits). The share other processes took is measured and printed.
+ * Serve's own longest event-loop stall (`nodejs_eventloop_delay_max_seconds`) must stay under
+ * 1 s always. The 1 s goal for /metrics as this test sees it is asserted when the machine was
+ * serve's and this test's: its two cores are shared with other test files and other suites, and
+ * with two busy processes beside it /metrics took 0.7–1.9 s while serve's own event loop never
+ * stalled over 0.2 s (the kernel's TCP memory, tcp_mem ~2.3 GB here, is exhausted by the 5,000
+ * full socket buffers until they are dropped, and every TCP exchange then waits). The share
+ * other processes took is measured and printed.
  */
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -89,9 +91,13 @@ async function measureContention<T>(pids: readonly number[], run: () => Promise<
   return { result, othersShare: Math.max(0, others) / Math.max(1, after.total - before.total) };
 }
 
-/** Reads /metrics every 100 ms until `count` slow clients were dropped (30 s at most); the slowest read. */
-async function probeMetrics(url: string, count: number): Promise<{ maxLatencyMs: number; dropped: number; samples: number }> {
+/**
+ * Reads /metrics every 100 ms until `count` slow clients were dropped (30 s at most): the slowest
+ * read as this test saw it, and the longest event-loop stall serve itself saw meanwhile.
+ */
+async function probeMetrics(url: string, count: number): Promise<{ maxLatencyMs: number; maxLoopDelayMs: number; dropped: number; samples: number }> {
   let maxLatencyMs = 0;
+  let maxLoopDelayMs = 0;
   let dropped = 0;
   let samples = 0;
   const deadline = Date.now() + 30_000;
@@ -99,11 +105,14 @@ async function probeMetrics(url: string, count: number): Promise<{ maxLatencyMs:
     const startedAt = performance.now();
     const text = await metrics(url);
     maxLatencyMs = Math.max(maxLatencyMs, performance.now() - startedAt);
+    maxLoopDelayMs = Math.max(maxLoopDelayMs, metricValue(text, 'nodejs_eventloop_delay_max_seconds') * 1000);
     samples += 1;
     dropped = metricValue(text, 'sse_slow_client_disconnects_total{profile="admin-orders"}');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { maxLatencyMs, dropped, samples };
+  // The stall that ended the run is reported by the next read.
+  maxLoopDelayMs = Math.max(maxLoopDelayMs, metricValue(await metrics(url), 'nodejs_eventloop_delay_max_seconds') * 1000);
+  return { maxLatencyMs, maxLoopDelayMs, dropped, samples };
 }
 
 async function metrics(url: string): Promise<string> {
@@ -150,13 +159,15 @@ describe('serve with clients that never read', () => {
     const { result: probe, othersShare } = await measureContention([process.pid, served.cli.child.pid as number], () => probeMetrics(served.url, 5000));
     await producer.stop();
     const text = await metrics(served.url);
-    console.info(`[figures] 5,000 non-reading streams, 16 KiB orders at 100/s: max /metrics ${Math.round(probe.maxLatencyMs)} ms over ${probe.samples} reads, ${probe.dropped} dropped, ${producer.posted()} orders posted, ${producer.failed()} failed; other processes used ${Math.round(othersShare * 100)} % of the CPUs meanwhile`);
+    console.info(`[figures] 5,000 non-reading streams, 16 KiB orders at 100/s: max /metrics ${Math.round(probe.maxLatencyMs)} ms over ${probe.samples} reads, serve's longest event-loop stall ${Math.round(probe.maxLoopDelayMs)} ms, ${probe.dropped} dropped, ${producer.posted()} orders posted, ${producer.failed()} failed; other processes used ${Math.round(othersShare * 100)} % of the CPUs meanwhile`);
     expect(metricValue(text, 'sse_slow_client_disconnects_total{profile="admin-orders"}')).toBe(5000);
     expect(metricValue(text, 'sse_connections_active{role="admin"}')).toBe(0);
-    // The goal (1 s) holds on a machine serve and this test have to themselves. When other
-    // processes took more than a quarter of the CPUs meanwhile, the figure measures them too:
-    // the bound is then 5 s, which still fails the 10–45 s stalls this test exists for.
-    expect(probe.maxLatencyMs).toBeLessThan(othersShare <= 0.25 ? 1000 : 5000);
+    // Serve itself never stalls for 1 s (the old drop stalled it for 5–45 s), whatever else runs.
+    expect(probe.maxLoopDelayMs).toBeLessThan(1000);
+    // As a client sees it, the goal (1 s) holds on a machine serve and this test have to
+    // themselves; when other processes took more than a quarter of the CPUs meanwhile, the figure
+    // measures them (and the kernel) too, and only the old stalls are ruled out.
+    expect(probe.maxLatencyMs).toBeLessThan(othersShare <= 0.25 ? 1000 : 30_000);
     expect(producer.failed()).toBe(0);
     expect(producer.posted()).toBeGreaterThan(0);
   }, 60_000);
