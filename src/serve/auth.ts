@@ -24,8 +24,14 @@ export interface Principal {
 /** Verifies a raw token; throws HttpError 401 for anything not valid. */
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
+/** Verification policy beyond the key. */
+export interface VerifyPolicy {
+  /** Accept tokens without an `exp` claim (issue 14: refused by default, a token must expire). */
+  readonly allowNoExp?: boolean | undefined;
+}
+
 /** Builds a verifier from the key options. A bad PEM is a UsageError (exit 2) at start-up. */
-export function createTokenVerifier(options: JwtKeyOptions): TokenVerifier {
+export function createTokenVerifier(options: JwtKeyOptions, policy: VerifyPolicy = {}): TokenVerifier {
   let key: Uint8Array | KeyObject;
   let algorithms: string[];
   if ('secret' in options) {
@@ -41,9 +47,10 @@ export function createTokenVerifier(options: JwtKeyOptions): TokenVerifier {
     key = publicKey;
     algorithms = algorithmsFor(publicKey);
   }
+  const requiredClaims = policy.allowNoExp === true ? [] : ['exp'];
   return async (token) => {
     try {
-      const { payload } = await jwtVerify(token, key, { algorithms, clockTolerance: 5 });
+      const { payload } = await jwtVerify(token, key, { algorithms, clockTolerance: 5, requiredClaims });
       const claims = payload as SsekitClaims;
       const rawId = claims.sub ?? claims['user_id'] ?? claims['id'];
       return {
@@ -53,6 +60,7 @@ export function createTokenVerifier(options: JwtKeyOptions): TokenVerifier {
       };
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new HttpError(401, 'token_expired', 'token expired');
+      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'exp') throw new HttpError(401, 'token_no_exp', 'token has no expiry (exp claim)');
       throw new HttpError(401, 'invalid_token', 'invalid token');
     }
   };

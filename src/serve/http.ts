@@ -39,20 +39,14 @@ export function sendError(res: ServerResponse, error: HttpError): void {
 }
 
 /**
- * Reads a JSON object body of at most `maxBytes`. Over the limit → 413 (the rest is not read;
- * the connection is closed after the answer), not JSON → 400, not an object → 400.
+ * Reads a JSON object body of at most `maxBytes` within `timeoutMs`. Over the limit → 413, too
+ * slow → 408 (issue 14 point 2: a slow body must not hold the server); in both cases the rest is
+ * not read and the connection is closed after the answer. Not JSON → 400, not an object → 400.
  */
-export async function readJsonObject(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
+export async function readJsonObject(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await readBody(req, maxBytes, timeoutMs)).toString('utf8');
   if (text.trim() === '') return {};
   let value: unknown;
   try {
@@ -62,6 +56,39 @@ export async function readJsonObject(req: IncomingMessage, maxBytes: number): Pr
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new HttpError(400, 'invalid_body', 'request body must be a JSON object');
   return value as Record<string, unknown>;
+}
+
+/** The whole body, or a 413 / 408 HttpError; a client that hangs up rejects with its error. */
+function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (error: Error | undefined): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', settle);
+      req.off('aborted', onAborted);
+      if (error === undefined) resolve(Buffer.concat(chunks));
+      else {
+        // Stop reading: the answer goes out with `Connection: close`.
+        req.pause();
+        reject(error);
+      }
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) settle(tooLarge(maxBytes));
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => settle(undefined);
+    const onAborted = (): void => settle(new HttpError(499, 'client_closed', 'client closed the request'));
+    const timer = setTimeout(() => settle(new HttpError(408, 'body_timeout', `request body not received within ${timeoutMs} ms`, { headers: { Connection: 'close' } })), timeoutMs);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', settle);
+    req.on('aborted', onAborted);
+  });
 }
 
 function tooLarge(maxBytes: number): HttpError {

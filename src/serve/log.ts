@@ -11,10 +11,13 @@ export type LogWriter = (line: string) => void;
 /** Logs one record; `fields` must be JSON-serialisable. */
 export type ServeLogger = (level: 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, unknown>>) => void;
 
-/** A logger writing JSON lines to `write`, or a no-op when `write` is undefined (`--quiet`). */
-export function createLogger(write: LogWriter | undefined): ServeLogger {
+/**
+ * A logger writing JSON lines to `write`, or a no-op when `write` is undefined (`--quiet`).
+ * `base` fields go on every line (a `--workers` worker's `worker`).
+ */
+export function createLogger(write: LogWriter | undefined, base: Readonly<Record<string, unknown>> = {}): ServeLogger {
   if (write === undefined) return () => undefined;
   return (level, message, fields = {}) => {
-    write(redactText(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })));
+    write(redactText(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...base, ...fields })));
   };
 }

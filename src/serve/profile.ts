@@ -12,16 +12,19 @@
  * 2. one line in `PROFILE_FACTORIES` (`src/serve/profiles/index.ts`);
  * 3. any profile-specific setting as an optional field of `ProfileSettings` below (and its flag
  *    in `src/cli/commands/serve.ts`), e.g. the AMQP URL.
- * Stream handlers call `request.authenticate(roles)` then `context.hub.open(...)`; producer
+ * Stream handlers call `request.authenticate(roles)` then `context.openStream(request, principal,
+ * {...})`; producer
  * handlers call `request.readJson()`, validate, `context.bus.publish(...)`, and answer with
  * `sendJson`. Throwing an `HttpError` anywhere answers `{"error","code"}` with its status.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from './auth.js';
 import type { EventBus } from './bus.js';
-import type { Hub, StreamLimitPolicy } from './hub.js';
+import type { Hub } from './hub.js';
+import type { HubStream, OpenStreamOptions, StreamLimitPolicy } from './hub-stream.js';
 import type { ServeLogger } from './log.js';
 import type { ServeMetrics } from './metrics.js';
+import type { ServePeers } from './peers.js';
 
 /** Settings shared by profiles; `undefined` means "the seed's default for this profile". */
 export interface ProfileSettings {
@@ -33,15 +36,27 @@ export interface ProfileSettings {
   readonly streamLimitPolicy: StreamLimitPolicy | undefined;
   /** AMQP URL for profiles that relay a broker (gateway, CONTRACTS §5). */
   readonly amqpUrl?: string | undefined;
+  /** `--workers`: name prefix of the AMQP queues the workers of one server share. */
+  readonly amqpQueuePrefix?: string | undefined;
   /** Gateway: interval of `source_unavailable` warnings; undefined = 2 × heartbeat (60 s, §5). */
   readonly sourceWarningMs?: number | undefined;
   /** Gateway: events kept per channel for `Last-Event-ID` replay; undefined = 1000, 0 = off. */
   readonly replayBufferSize?: number | undefined;
 }
 
+/** What a profile says about a new stream; the request fills in the rest (path, address, ...). */
+export type ProfileStreamOptions = Omit<OpenStreamOptions, 'profile' | 'path' | 'principal' | 'ip'>;
+
+/** Registers `request` as a stream of the calling profile (the one `hub.open` call shape). */
+export type StreamOpener = (request: RouteRequest, principal: Principal, options: ProfileStreamOptions) => Promise<HubStream>;
+
 /** What a profile factory receives. */
 export interface ProfileContext {
   readonly hub: Hub;
+  /** `hub.open` for this profile: profile name, path, client address and response from `request`. */
+  readonly openStream: StreamOpener;
+  /** The server's processes, for reports on the whole server (`--workers`). */
+  readonly peers: ServePeers;
   readonly bus: EventBus;
   readonly metrics: ServeMetrics;
   readonly log: ServeLogger;
@@ -76,6 +91,8 @@ export interface Route {
   /** One line for the start-up banner and `GET /`. */
   readonly summary: string;
   readonly isStream?: boolean;
+  /** Answered even past `--max-connections` (monitoring: `/metrics`, the index). */
+  readonly isServedWhenFull?: boolean;
   readonly handle: (request: RouteRequest) => Promise<void>;
 }
 

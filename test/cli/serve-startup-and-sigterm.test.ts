@@ -54,6 +54,11 @@ describe('ssekit serve (CLI)', () => {
     [['--max-buffer', '0'], /--max-buffer/],
     [['--redis', 'http://x'], /--redis/],
     [['--stream-limit-policy', 'maybe'], /stream-limit-policy/],
+    [['--workers', '0'], /--workers: '0' is not an integer in 1\.\.64/],
+    [['--workers', 'two'], /--workers/],
+    [['--header-timeout', '0s'], /--header-timeout must be longer than 0/],
+    [['--body-timeout', 'soon'], /--body-timeout/],
+    [['--max-connections', '0'], /--max-connections/],
   ])('exits 2 for bad flags %j', async (args, message) => {
     const result = await runCli(['serve', '--port', '0', ...args]);
     expect(result.exitCode).toBe(2);
@@ -69,6 +74,7 @@ describe('ssekit serve (CLI)', () => {
   it('documents every fault and gives examples in --help', async () => {
     const result = await runCli(['serve', '--help']);
     expect(result.exitCode).toBe(0);
+    for (const flag of ['--workers', '--max-connections', '--header-timeout', '--body-timeout', '--allow-no-exp']) expect(result.stdout).toContain(flag);
     for (const fault of ['leak', 'delay=', 'drop=', 'stall-after=', 'close-every=']) expect(result.stdout).toContain(fault);
     expect(result.stdout).toContain('Examples:');
   });

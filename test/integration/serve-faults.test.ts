@@ -22,14 +22,22 @@ describe('serve --fault', () => {
     expect(stats.body).toMatchObject({ active_customer_connections: 1, total_connections: 1 });
   });
 
-  it('delay: holds each delivery', async () => {
-    const server = await startTestServer({ profiles: ['admin-orders'], faults: parseFaults(['delay=300ms']) });
+  it('delay: holds each delivery for the delay on the hub clock, then writes it', async () => {
+    let nowMs = 1_000_000;
+    const server = await startTestServer({ profiles: ['admin-orders'], heartbeatMs: 100, now: () => nowMs, faults: parseFaults(['delay=300ms']) });
     const token = await TOKENS.admin();
     const stream = await openStream(`${server.url}/api/admin/events`, { token });
-    const started = Date.now();
+    // The memory bus hands the event to the hub before POST answers: it is held from here.
     await callJson('POST', `${server.url}/orders`, { token, body: ORDER });
-    await stream.waitForEvent(() => true);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    nowMs += 299;
+    // A sweep releases due events before it writes heartbeats, so a keepalive written at +299 ms
+    // with no event ahead of it proves the event was still held then.
+    await stream.waitFor((item) => item.kind === 'comment', 5000, 'a keepalive at +299 ms');
+    expect(stream.events()).toHaveLength(0);
+    nowMs += 1;
+    const event = await stream.waitForEvent(() => true);
+    expect(JSON.parse(event.data)).toMatchObject({ event: 'order.created', data: { order_id: 1 } });
+    expect(stream.items[0]).toMatchObject({ kind: 'comment', text: 'keepalive' });
   });
 
   it('drop=0.5: skips every other delivery and counts it; drop=1 delivers nothing', async () => {

@@ -1,6 +1,7 @@
 /** CONTRACTS §5: the gateway's pure parts: the replay buffer, the replay plan, message decoding. */
 import { describe, expect, it } from 'vitest';
-import { createReplayBuffer, decodeGatewayMessage, GATEWAY_CHANNELS, GATEWAY_EXCHANGES, planReplay, type BufferedEvent } from '../../src/serve/profiles/gateway.js';
+import { decodeGatewayMessage, GATEWAY_CHANNELS, GATEWAY_EXCHANGES } from '../../src/serve/profiles/gateway.js';
+import { createReplayBuffer, planReplay, type BufferedEvent } from '../../src/serve/profiles/gateway-replay.js';
 
 const entry = (id: number): BufferedEvent => ({ id, event: 'deal.created', frames: [Buffer.from(`v1-${id}`), Buffer.from(`v2-${id}`)] });
 const fill = (capacity: number, count: number) => {

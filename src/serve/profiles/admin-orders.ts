@@ -12,6 +12,7 @@
  * - `POST /orders` (role admin or store) assigns the id and publishes the seed's JSON on the
  *   bus channel `admin:events`; every process subscribed (Redis) forwards it to its streams.
  */
+import { parseBusJson, type BusDelivery } from '../bus.js';
 import { encodeComment, encodeFrame } from '../encode.js';
 import { field, sendJson, viaBroker } from '../http.js';
 import type { ProfileFactory } from '../profile.js';
@@ -24,24 +25,22 @@ const KEEPALIVE = Buffer.from(encodeComment('keepalive'));
 const KNOWN_FIELDS = new Set(['order_id', 'pickup_address', 'delivery_address', 'boxes_count', 'created_at']);
 
 /** Mounts CONTRACTS §1. */
-export const createAdminOrdersProfile: ProfileFactory = ({ hub, bus, metrics, log, settings }) => {
+export const createAdminOrdersProfile: ProfileFactory = ({ hub, bus, metrics, log, settings, openStream }) => {
   const heartbeat = { intervalMs: settings.heartbeatMs, isIdleBased: false, frame: () => KEEPALIVE };
 
-  const onMessage = (message: string): void => {
+  const onMessage = (message: string, delivery: BusDelivery): void => {
+    // A replacement worker's catch-up: these events were delivered when they happened.
+    if (delivery.isReplay) return;
+    // Another producer may publish on admin:events directly; never forward what is not JSON.
+    const parsed = parseBusJson(message, ADMIN_EVENTS_CHANNEL, log);
+    if (parsed === undefined) return;
     let eventType = 'unknown';
-    try {
-      const parsed: unknown = JSON.parse(message);
-      if (parsed !== null && typeof parsed === 'object') {
-        const record = parsed as Record<string, unknown>;
-        const type = record['event'] ?? record['type'];
-        if (typeof type === 'string' && type !== '') eventType = type;
-      }
-    } catch {
-      // Another producer may publish on admin:events directly; never forward what is not JSON.
-      log('warn', 'ignored a non-JSON message', { channel: ADMIN_EVENTS_CHANNEL, bytes: message.length });
-      return;
+    if (parsed !== null && typeof parsed === 'object') {
+      const record = parsed as Record<string, unknown>;
+      const type = record['event'] ?? record['type'];
+      if (typeof type === 'string' && type !== '') eventType = type;
     }
-    metrics.eventsEmitted.inc({ event_type: eventType });
+    if (delivery.countsHere) metrics.eventsEmitted.inc({ event_type: eventType });
     // Forwarded as is, like the seed's `yield f"data: {message['data']}\n\n"`; encodeFrame
     // splits a pretty-printed message into several data: lines, which clients join back.
     hub.broadcast(GROUP, Buffer.from(encodeFrame({ data: message })));
@@ -58,11 +57,7 @@ export const createAdminOrdersProfile: ProfileFactory = ({ hub, bus, metrics, lo
         isStream: true,
         handle: async (request) => {
           const principal = await request.authenticate(['admin']);
-          hub.open(request.req, request.res, {
-            profile: 'admin-orders',
-            path: request.url.pathname,
-            principal,
-            ip: request.ip,
+          await openStream(request, principal, {
             groups: [GROUP],
             heartbeat,
             headers: { 'X-Reconnect-Delay': '3000' },

@@ -56,12 +56,15 @@
  * `admin_events_emitted_total{event_type}`, deliveries in `sse_events_delivered_total{profile}`.
  */
 import { UsageError } from '../../core/errors.js';
+import type { BusDelivery } from '../bus.js';
 import { encodeFrame } from '../encode.js';
 import { field, HttpError, sendJson, viaBroker } from '../http.js';
 import type { Principal } from '../auth.js';
-import type { HeartbeatSpec } from '../hub.js';
-import type { ProfileFactory } from '../profile.js';
+import type { Hub } from '../hub.js';
+import type { HeartbeatSpec } from '../hub-stream.js';
+import type { Profile, ProfileContext, ProfileFactory, RouteRequest } from '../profile.js';
 import { createAmqpSource, type AmqpSource, type SourceState } from './gateway-source.js';
+import { createReplayBuffer, planReplay, type BufferedEvent, type ReplayBuffer } from './gateway-replay.js';
 
 /** CONTRACTS §5: each channel and its event types (seed 004's tables). */
 export const GATEWAY_CHANNELS = {
@@ -97,72 +100,6 @@ const HEARTBEAT = Buffer.from(encodeFrame({ event: 'heartbeat', data: '' }));
 const FORBIDDEN = encodeFrame({ event: 'error', data: JSON.stringify({ code: 'forbidden' }) });
 const SOURCE_WARNINGS = new Map(CHANNEL_NAMES.map((channel) => [channel, Buffer.from(encodeFrame({ event: 'warning', data: JSON.stringify({ code: 'source_unavailable', channel }) }))]));
 
-/** One relayed event with its frames, encoded once per version. */
-export interface BufferedEvent {
-  readonly id: number;
-  readonly event: string;
-  /** Frame per schema version: index 0 = version 1, 1 = version 2. */
-  readonly frames: readonly [Buffer, Buffer];
-}
-
-/** A bounded per-channel history, indexed by id (ids are consecutive, so a ring suffices). */
-export interface ReplayBuffer {
-  /** Last id issued (0 before the first event). */
-  readonly lastId: () => number;
-  /** Oldest id still held, or undefined when empty. */
-  readonly oldestId: () => number | undefined;
-  /** Issues the next id, stores the event `make` builds with it, and returns it. */
-  readonly append: (make: (id: number) => BufferedEvent) => BufferedEvent;
-  /** Events with an id greater than `afterId`, oldest first. */
-  readonly after: (afterId: number) => BufferedEvent[];
-}
-
-/** Creates a replay buffer holding the last `capacity` events (0 = none). */
-export function createReplayBuffer(capacity: number): ReplayBuffer {
-  const slots: Array<BufferedEvent | undefined> = new Array<BufferedEvent | undefined>(Math.max(0, capacity));
-  let lastId = 0;
-  const oldestId = (): number | undefined => (capacity <= 0 || lastId === 0 ? undefined : Math.max(1, lastId - capacity + 1));
-  return {
-    lastId: () => lastId,
-    oldestId,
-    append(make) {
-      lastId += 1;
-      const entry = make(lastId);
-      if (capacity > 0) slots[lastId % capacity] = entry;
-      return entry;
-    },
-    after(afterId) {
-      const oldest = oldestId();
-      if (oldest === undefined) return [];
-      const out: BufferedEvent[] = [];
-      for (let id = Math.max(afterId + 1, oldest); id <= lastId; id += 1) {
-        const entry = slots[id % capacity];
-        if (entry !== undefined && entry.id === id) out.push(entry);
-      }
-      return out;
-    },
-  };
-}
-
-/** What a (re)connecting stream gets before live events. */
-export interface ReplayPlan {
-  readonly events: readonly BufferedEvent[];
-  /** Set when events the client asked for may be missing (see the header comment). */
-  readonly truncated?: { readonly lastEventId: string; readonly oldestId: number | null };
-}
-
-/** Decides the replay for a `Last-Event-ID` header value (undefined or '' = a first connect). */
-export function planReplay(lastEventId: string | undefined, buffer: ReplayBuffer): ReplayPlan {
-  if (lastEventId === undefined || lastEventId === '') return { events: [] };
-  const lastId = buffer.lastId();
-  const oldest = buffer.oldestId();
-  const parsed = /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : undefined;
-  // Nothing missed: the id is the last one, or the event right before the oldest one held.
-  const isKnown = parsed !== undefined && parsed <= lastId && parsed >= (oldest ?? lastId + 1) - 1;
-  if (isKnown) return { events: buffer.after(parsed) };
-  return { events: buffer.after(0), truncated: { lastEventId, oldestId: oldest ?? null } };
-}
-
 /** Reads `event`/`data` from a bus or AMQP body: `{"event","data"}` wins over the routing key. */
 export function decodeGatewayMessage(body: string, routingKey?: string): { readonly event: string; readonly data: Record<string, unknown> } | { readonly error: string } {
   let value: unknown;
@@ -179,156 +116,228 @@ export function decodeGatewayMessage(body: string, routingKey?: string): { reado
 }
 
 /** Mounts CONTRACTS §5. */
-export const createGatewayProfile: ProfileFactory = ({ hub, bus, metrics, log, settings }) => {
-  const warningMs = settings.sourceWarningMs ?? settings.heartbeatMs * 2;
-  const bufferSize = settings.replayBufferSize ?? DEFAULT_REPLAY_BUFFER_SIZE;
-  const amqpUrl = settings.amqpUrl;
+export const createGatewayProfile: ProfileFactory = (context) => {
+  const amqpUrl = context.settings.amqpUrl;
   if (amqpUrl !== undefined && !/^amqps?:\/\//i.test(amqpUrl)) {
     throw new UsageError('--amqp: expected an amqp:// or amqps:// URL', { hint: 'e.g. --amqp amqp://guest:guest@127.0.0.1:5672' });
   }
-  const heartbeat: HeartbeatSpec = { intervalMs: settings.heartbeatMs, isIdleBased: false, frame: () => HEARTBEAT };
-  const buffers = new Map(CHANNEL_NAMES.map((channel) => [channel, createReplayBuffer(bufferSize)]));
-  const bufferOf = (channel: GatewayChannel): ReplayBuffer => buffers.get(channel) as ReplayBuffer;
-  let sourceState: SourceState | 'none' = amqpUrl === undefined ? 'none' : 'connecting';
-  let warningTimer: NodeJS.Timeout | undefined;
-  let source: AmqpSource | undefined;
+  return new GatewayProfile(context, amqpUrl).profile();
+};
 
-  /** Every stream of the channel (both versions) is in this group; warnings go there. */
-  const channelGroup = (channel: GatewayChannel): string => `gateway:${channel}`;
-  const versionGroup = (channel: GatewayChannel, version: number): string => `gateway:${channel}:v${version}`;
+/** Every stream of the channel (both versions) is in this group; warnings go there. */
+const channelGroup = (channel: GatewayChannel): string => `gateway:${channel}`;
+const versionGroup = (channel: GatewayChannel, version: number): string => `gateway:${channel}:v${version}`;
 
-  const relay = (channel: GatewayChannel, event: string, data: Record<string, unknown>, from: string): void => {
+/**
+ * `source_unavailable` while RabbitMQ is down: to every stream at the moment of loss, then every
+ * `intervalMs` until the source is back (CONTRACTS §5 "every 60 s while the source is down").
+ */
+class SourceWarnings {
+  state: SourceState | 'none';
+  private readonly hub: Hub;
+  private readonly intervalMs: number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(hub: Hub, intervalMs: number, hasSource: boolean) {
+    this.hub = hub;
+    this.intervalMs = intervalMs;
+    this.state = hasSource ? 'connecting' : 'none';
+  }
+
+  onStateChange(state: SourceState): void {
+    this.state = state;
+    if (state === 'down') {
+      this.warnAll();
+      if (this.timer === undefined) {
+        this.timer = setInterval(() => this.warnAll(), this.intervalMs);
+        this.timer.unref();
+      }
+    } else {
+      this.stop();
+    }
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private warnAll(): void {
+    for (const channel of CHANNEL_NAMES) this.hub.broadcast(channelGroup(channel), SOURCE_WARNINGS.get(channel) as Buffer);
+  }
+}
+
+/** The profile's routes, bus and AMQP handlers over one replay ring per channel. */
+class GatewayProfile {
+  private readonly context: ProfileContext;
+  private readonly amqpUrl: string | undefined;
+  private readonly heartbeat: HeartbeatSpec;
+  private readonly buffers: ReadonlyMap<GatewayChannel, ReplayBuffer>;
+  private readonly warnings: SourceWarnings;
+  private source: AmqpSource | undefined;
+
+  constructor(context: ProfileContext, amqpUrl: string | undefined) {
+    const settings = context.settings;
+    this.context = context;
+    this.amqpUrl = amqpUrl;
+    this.heartbeat = { intervalMs: settings.heartbeatMs, isIdleBased: false, frame: () => HEARTBEAT };
+    const bufferSize = settings.replayBufferSize ?? DEFAULT_REPLAY_BUFFER_SIZE;
+    this.buffers = new Map(CHANNEL_NAMES.map((channel) => [channel, createReplayBuffer(bufferSize)]));
+    this.warnings = new SourceWarnings(context.hub, settings.sourceWarningMs ?? settings.heartbeatMs * 2, amqpUrl !== undefined);
+  }
+
+  profile(): Profile {
+    return {
+      name: 'gateway',
+      contract: '§5',
+      routes: [
+        {
+          method: 'GET',
+          path: '/api/v1/streams/{channel}',
+          summary: `stream (${CHANNEL_NAMES.join('|')}): id'd domain events, Last-Event-ID replay, ?version=1|2, heartbeat (any role; "channels" claim)`,
+          isStream: true,
+          handle: (request) => this.openChannelStream(request),
+        },
+        {
+          method: 'POST',
+          path: '/api/v1/streams/{channel}/events',
+          summary: 'produce {event, data} on a channel (the type must belong to it) → 202 (any role allowed on the channel)',
+          handle: (request) => this.produce(request),
+        },
+      ],
+      start: () => this.start(),
+      close: async () => {
+        this.warnings.stop();
+        await this.source?.close();
+      },
+    };
+  }
+
+  private async openChannelStream(request: RouteRequest): Promise<void> {
+    const channel = channelOf(request.params['channel']);
+    const version = versionOf(request.url);
+    const principal = await request.authenticate('any');
+    const headers = { 'X-Stream-Version': String(version) };
+    if (!mayUse(principal, channel)) {
+      // The seed: the stream opens, says why, and closes. Not registered for broadcasts.
+      await this.context.openStream(request, principal, { headers, groups: [], scope: { channel, version }, initial: FORBIDDEN });
+      request.res.end();
+      return;
+    }
+    const lastEventId = headerValue(request.req.headers['last-event-id']);
+    const { maxStreamsPerUser, streamLimitPolicy } = this.context.settings;
+    await this.context.openStream(request, principal, {
+      headers,
+      groups: [channelGroup(channel), versionGroup(channel, version)],
+      scope: { channel, version },
+      heartbeat: this.heartbeat,
+      limit: { key: `gateway:${principal.userId}`, max: maxStreamsPerUser ?? DEFAULT_LIMIT, policy: streamLimitPolicy ?? 'reject' },
+      // Planned when the stream is admitted, in the tick it is registered: an event relayed
+      // meanwhile is either replayed or live, never lost or doubled.
+      initial: () => this.firstFrames(channel, version, lastEventId),
+    });
+  }
+
+  private async produce(request: RouteRequest): Promise<void> {
+    const channel = channelOf(request.params['channel']);
+    const principal = await request.authenticate('any');
+    if (!mayUse(principal, channel)) throw new HttpError(403, 'forbidden', `this token may not use channel '${channel}'`);
+    const body = await request.readJson();
+    const event = field.string(body, 'event') as string;
+    const types: readonly string[] = GATEWAY_CHANNELS[channel];
+    if (!types.includes(event)) throw new HttpError(400, 'unknown_event', `'${event}' is not an event of channel '${channel}' (${types.join(', ')})`);
+    const data = body['data'];
+    if (!isObject(data)) throw new HttpError(400, 'invalid_field', "'data' must be a JSON object");
+    await viaBroker(() => this.context.bus.publish(gatewayBusChannel(channel), JSON.stringify({ event, data })));
+    sendJson(request.res, 202, { channel, event, data });
+  }
+
+  /** What a (re)connecting stream gets before live events: warnings, then the replay. */
+  private firstFrames(channel: GatewayChannel, version: 1 | 2, lastEventId: string | undefined): Buffer | undefined {
+    const plan = planReplay(lastEventId, this.bufferOf(channel));
+    const frames: Buffer[] = [];
+    if (this.warnings.state === 'down') frames.push(SOURCE_WARNINGS.get(channel) as Buffer);
+    if (plan.truncated !== undefined) {
+      const warning = { code: 'replay_truncated', channel, last_event_id: plan.truncated.lastEventId, oldest_id: plan.truncated.oldestId };
+      frames.push(Buffer.from(encodeFrame({ event: 'warning', data: JSON.stringify(warning) })));
+    }
+    for (const entry of plan.events) frames.push(entry.frames[version - 1] as Buffer);
+    return frames.length === 0 ? undefined : Buffer.concat(frames);
+  }
+
+  private async start(): Promise<void> {
+    const { bus, log } = this.context;
+    for (const channel of CHANNEL_NAMES) {
+      await bus.subscribe(gatewayBusChannel(channel), (raw, delivery) => {
+        const message = decodeGatewayMessage(raw);
+        if ('error' in message) log('warn', 'gateway: ignored a bus message', { channel, error: message.error });
+        else this.relay(channel, message.event, message.data, 'bus', delivery);
+      });
+    }
+    if (this.amqpUrl === undefined) return;
+    this.source = createAmqpSource({
+      url: this.amqpUrl,
+      exchanges: GATEWAY_EXCHANGES,
+      log,
+      // --workers: one queue per exchange shared by the workers, so each message is consumed once
+      // and numbered by the primary's bus like a POSTed one (ids agree across workers).
+      ...(bus.kind === 'primary' && this.context.settings.amqpQueuePrefix !== undefined ? { sharedQueuePrefix: this.context.settings.amqpQueuePrefix } : {}),
+      onStateChange: (state) => this.warnings.onStateChange(state),
+      onMessage: (channel, routingKey, body) => this.onAmqpMessage(channel as GatewayChannel, routingKey, body),
+    });
+    // Waits for the first attempt: "listening" then means the queues are bound, or the warnings run.
+    await this.source.start();
+  }
+
+  private onAmqpMessage(channel: GatewayChannel, routingKey: string, body: Buffer): void {
+    const { bus, log } = this.context;
+    const message = decodeGatewayMessage(body.toString('utf8'), routingKey);
+    if ('error' in message) {
+      log('warn', 'gateway: ignored an AMQP message', { channel, routing_key: routingKey, error: message.error });
+      return;
+    }
+    if (bus.kind !== 'primary') {
+      this.relay(channel, message.event, message.data, 'amqp', undefined);
+      return;
+    }
+    bus.publish(gatewayBusChannel(channel), JSON.stringify({ event: message.event, data: message.data })).catch((error: unknown) => {
+      log('warn', 'gateway: could not pass an AMQP message to the other workers', { channel, error: error instanceof Error ? error.message : String(error) });
+    });
+  }
+
+  /**
+   * Numbers an event (the bus's `seq` when it has one, else this process's next id), keeps it for
+   * replay and sends it. A replacement worker's catch-up (`isReplay`) is only kept.
+   */
+  private relay(channel: GatewayChannel, event: string, data: Record<string, unknown>, from: string, delivery: BusDelivery | undefined): void {
+    const { hub, log, metrics } = this.context;
     if (!(GATEWAY_CHANNELS[channel] as readonly string[]).includes(event)) {
       log('warn', 'gateway: dropped an event of a type this channel does not carry', { channel, event, from });
       return;
     }
-    const entry = bufferOf(channel).append((id) => {
-      const payload = JSON.stringify({ event, data });
-      const v2 = JSON.stringify({ event, data, version: 2, channel, id, emitted_at: new Date().toISOString() });
-      return { id, event, frames: [Buffer.from(encodeFrame({ id, event, data: payload })), Buffer.from(encodeFrame({ id, event, data: v2 }))] };
-    });
-    metrics.eventsEmitted.inc({ event_type: event });
+    const entry = this.bufferOf(channel).append((id) => encodeGatewayEvent(channel, id, event, data), delivery?.seq);
+    if (entry === undefined || delivery?.isReplay === true) return;
+    if (delivery?.countsHere !== false) metrics.eventsEmitted.inc({ event_type: event });
     hub.broadcast(versionGroup(channel, 1), entry.frames[0]);
     hub.broadcast(versionGroup(channel, 2), entry.frames[1]);
-  };
+  }
 
-  const warnAll = (): void => {
-    for (const channel of CHANNEL_NAMES) hub.broadcast(channelGroup(channel), SOURCE_WARNINGS.get(channel) as Buffer);
-  };
+  private bufferOf(channel: GatewayChannel): ReplayBuffer {
+    return this.buffers.get(channel) as ReplayBuffer;
+  }
+}
 
-  const onSourceState = (state: SourceState): void => {
-    sourceState = state;
-    if (state === 'down') {
-      warnAll();
-      if (warningTimer === undefined) {
-        warningTimer = setInterval(warnAll, warningMs);
-        warningTimer.unref();
-      }
-    } else if (warningTimer !== undefined) {
-      clearInterval(warningTimer);
-      warningTimer = undefined;
-    }
-  };
+/** One event's frames, encoded once per schema version. */
+function encodeGatewayEvent(channel: GatewayChannel, id: number, event: string, data: Record<string, unknown>): BufferedEvent {
+  const payload = JSON.stringify({ event, data });
+  const v2 = JSON.stringify({ event, data, version: 2, channel, id, emitted_at: new Date().toISOString() });
+  return { id, event, frames: [Buffer.from(encodeFrame({ id, event, data: payload })), Buffer.from(encodeFrame({ id, event, data: v2 }))] };
+}
 
-  const channelOf = (name: string | undefined): GatewayChannel => {
-    if (name !== undefined && Object.hasOwn(GATEWAY_CHANNELS, name)) return name as GatewayChannel;
-    throw new HttpError(404, 'not_found', `unknown channel '${name ?? ''}' (channels: ${CHANNEL_NAMES.join(', ')})`);
-  };
-
-  return {
-    name: 'gateway',
-    contract: '§5',
-    routes: [
-      {
-        method: 'GET',
-        path: '/api/v1/streams/{channel}',
-        summary: `stream (${CHANNEL_NAMES.join('|')}): id'd domain events, Last-Event-ID replay, ?version=1|2, heartbeat (any role; "channels" claim)`,
-        isStream: true,
-        handle: async (request) => {
-          const channel = channelOf(request.params['channel']);
-          const version = versionOf(request.url);
-          const principal = await request.authenticate('any');
-          const common = {
-            profile: 'gateway',
-            path: request.url.pathname,
-            principal,
-            ip: request.ip,
-            headers: { 'X-Stream-Version': String(version) },
-          } as const;
-          if (!mayUse(principal, channel)) {
-            // The seed: the stream opens, says why, and closes. Not registered for broadcasts.
-            hub.open(request.req, request.res, { ...common, groups: [], scope: { channel, version }, initial: FORBIDDEN });
-            request.res.end();
-            return;
-          }
-          // Plan and register in the same tick: an event relayed meanwhile is either replayed or live.
-          const plan = planReplay(headerValue(request.req.headers['last-event-id']), bufferOf(channel));
-          const initial: Buffer[] = [];
-          if (sourceState === 'down') initial.push(SOURCE_WARNINGS.get(channel) as Buffer);
-          if (plan.truncated !== undefined) {
-            const warning = { code: 'replay_truncated', channel, last_event_id: plan.truncated.lastEventId, oldest_id: plan.truncated.oldestId };
-            initial.push(Buffer.from(encodeFrame({ event: 'warning', data: JSON.stringify(warning) })));
-          }
-          for (const entry of plan.events) initial.push(entry.frames[version - 1] as Buffer);
-          hub.open(request.req, request.res, {
-            ...common,
-            groups: [channelGroup(channel), versionGroup(channel, version)],
-            scope: { channel, version },
-            heartbeat,
-            limit: { key: `gateway:${principal.userId}`, max: settings.maxStreamsPerUser ?? DEFAULT_LIMIT, policy: settings.streamLimitPolicy ?? 'reject' },
-            ...(initial.length === 0 ? {} : { initial: Buffer.concat(initial) }),
-          });
-        },
-      },
-      {
-        method: 'POST',
-        path: '/api/v1/streams/{channel}/events',
-        summary: 'produce {event, data} on a channel (the type must belong to it) → 202 (any role allowed on the channel)',
-        handle: async (request) => {
-          const channel = channelOf(request.params['channel']);
-          const principal = await request.authenticate('any');
-          if (!mayUse(principal, channel)) throw new HttpError(403, 'forbidden', `this token may not use channel '${channel}'`);
-          const body = await request.readJson();
-          const event = field.string(body, 'event') as string;
-          const types: readonly string[] = GATEWAY_CHANNELS[channel];
-          if (!types.includes(event)) throw new HttpError(400, 'unknown_event', `'${event}' is not an event of channel '${channel}' (${types.join(', ')})`);
-          const data = body['data'];
-          if (!isObject(data)) throw new HttpError(400, 'invalid_field', "'data' must be a JSON object");
-          await viaBroker(() => bus.publish(gatewayBusChannel(channel), JSON.stringify({ event, data })));
-          sendJson(request.res, 202, { channel, event, data });
-        },
-      },
-    ],
-    start: async () => {
-      for (const channel of CHANNEL_NAMES) {
-        await bus.subscribe(gatewayBusChannel(channel), (raw) => {
-          const message = decodeGatewayMessage(raw);
-          if ('error' in message) log('warn', 'gateway: ignored a bus message', { channel, error: message.error });
-          else relay(channel, message.event, message.data, 'bus');
-        });
-      }
-      if (amqpUrl === undefined) return;
-      source = createAmqpSource({
-        url: amqpUrl,
-        exchanges: GATEWAY_EXCHANGES,
-        log,
-        onStateChange: onSourceState,
-        onMessage: (channel, routingKey, body) => {
-          const message = decodeGatewayMessage(body.toString('utf8'), routingKey);
-          if ('error' in message) log('warn', 'gateway: ignored an AMQP message', { channel, routing_key: routingKey, error: message.error });
-          else relay(channel as GatewayChannel, message.event, message.data, 'amqp');
-        },
-      });
-      // Waits for the first attempt: "listening" then means the queues are bound, or the warnings run.
-      await source.start();
-    },
-    close: async () => {
-      if (warningTimer !== undefined) clearInterval(warningTimer);
-      warningTimer = undefined;
-      await source?.close();
-    },
-  };
-};
+function channelOf(name: string | undefined): GatewayChannel {
+  if (name !== undefined && Object.hasOwn(GATEWAY_CHANNELS, name)) return name as GatewayChannel;
+  throw new HttpError(404, 'not_found', `unknown channel '${name ?? ''}' (channels: ${CHANNEL_NAMES.join(', ')})`);
+}
 
 /** `?version=`: absent → 1; 1 or 2; anything else → 400. */
 function versionOf(url: URL): 1 | 2 {

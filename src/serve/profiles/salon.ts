@@ -14,8 +14,11 @@
  */
 import { encodeJsonEvent } from '../encode.js';
 import { field, HttpError, sendJson, viaBroker } from '../http.js';
-import type { SseConnection } from '../hub.js';
-import type { ProfileFactory } from '../profile.js';
+import { parseBusJson } from '../bus.js';
+import type { Principal } from '../auth.js';
+import type { PeerAnswer } from '../cluster/messages.js';
+import type { HeartbeatSpec, HubStream, StreamLimit } from '../hub-stream.js';
+import type { Profile, ProfileContext, ProfileFactory, RouteRequest } from '../profile.js';
 
 /** Bus channel for notifications (one per profile, issue 3 "Fan-out"). */
 export const SALON_CHANNEL = 'ssekit:salon:notifications';
@@ -44,23 +47,131 @@ const adminGroup = (salonId: unknown, userId: unknown): string => `salon-admin:$
 const customerGroup = (userId: unknown): string => `salon-customer:${String(userId)}`;
 
 /** Mounts CONTRACTS §3. */
-export const createSalonProfile: ProfileFactory = ({ hub, bus, metrics, log, settings }) => {
-  const ping = {
-    intervalMs: settings.heartbeatMs,
-    isIdleBased: false,
-    frame: (nowMs: number) => Buffer.from(encodeJsonEvent('ping', { timestamp: new Date(nowMs).toISOString() })),
-  };
-  const connected = (fields: Record<string, unknown>): string => encodeJsonEvent('connected', { status: 'connected', ...fields, timestamp: new Date().toISOString() });
+export const createSalonProfile: ProfileFactory = (context) => new SalonProfile(context).profile();
 
-  const onMessage = (message: string): void => {
-    let notification: SalonNotification;
-    try {
-      notification = JSON.parse(message) as SalonNotification;
-    } catch {
-      log('warn', 'ignored a non-JSON message', { channel: SALON_CHANNEL, bytes: message.length });
-      return;
+/** The profile's routes and bus handler. */
+class SalonProfile {
+  private readonly context: ProfileContext;
+  private readonly ping: HeartbeatSpec;
+
+  constructor(context: ProfileContext) {
+    this.context = context;
+    context.peers.register('salon-stats', () => stats(context.hub.streams()));
+    this.ping = {
+      intervalMs: context.settings.heartbeatMs,
+      isIdleBased: false,
+      frame: (nowMs: number) => Buffer.from(encodeJsonEvent('ping', { timestamp: new Date(nowMs).toISOString() })),
+    };
+  }
+
+  profile(): Profile {
+    return {
+      name: 'salon',
+      contract: '§3',
+      routes: [
+        {
+          method: 'GET',
+          path: '/api/v1/notifications/stream',
+          summary: 'admin stream: connected, notification, ping (role admin with salon_id)',
+          isStream: true,
+          handle: (request) => this.openAdminStream(request),
+        },
+        {
+          method: 'GET',
+          path: '/api/v1/notifications/customer/stream',
+          summary: 'customer stream, optional ?salon_id= filter (role customer)',
+          isStream: true,
+          handle: (request) => this.openCustomerStream(request),
+        },
+        {
+          method: 'GET',
+          path: '/api/v1/notifications/stream/stats',
+          summary: 'connection stats JSON (role superadmin)',
+          handle: (request) => this.answerStats(request),
+        },
+        {
+          method: 'POST',
+          path: '/api/v1/notifications',
+          summary: 'create a notification {recipient_type, recipient_id, salon_id, title, ...} (admin: own salon; superadmin)',
+          handle: (request) => this.createNotification(request),
+        },
+      ],
+      // A replacement worker's catch-up (isReplay) was delivered when it happened; nothing to rebuild.
+      start: () => this.context.bus.subscribe(SALON_CHANNEL, (message, delivery) => (delivery.isReplay ? undefined : this.onMessage(message, delivery.countsHere))),
+    };
+  }
+
+  /** One process: its own streams. `--workers`: every worker's, merged, with a `workers` breakdown. */
+  private async answerStats(request: RouteRequest): Promise<void> {
+    await request.authenticate(['superadmin']);
+    const peers = this.context.peers;
+    if (peers.worker === undefined) sendJson(request.res, 200, stats(this.context.hub.streams()));
+    else sendJson(request.res, 200, mergeStats(await peers.gather('salon-stats')));
+  }
+
+  private async openAdminStream(request: RouteRequest): Promise<void> {
+    const principal = await request.authenticate(['admin']);
+    const salonId = principal.claims.salon_id;
+    if (salonId === undefined || salonId === null || salonId === '') throw new HttpError(403, 'no_salon', 'this admin is not associated with a salon (no salon_id claim)');
+    await this.context.openStream(request, principal, {
+      groups: [salonGroup(salonId), adminGroup(salonId, principal.userId)],
+      scope: { kind: 'admin', salon_id: salonId, user_id: principal.userId },
+      heartbeat: this.ping,
+      limit: this.limitFor(principal.userId),
+      initial: connected({ role: 'admin', user_id: idValue(principal.userId), salon_id: salonId }),
+    });
+  }
+
+  private async openCustomerStream(request: RouteRequest): Promise<void> {
+    const principal = await request.authenticate(['customer']);
+    const filter = request.url.searchParams.get('salon_id');
+    if (filter !== null && filter.trim() === '') throw new HttpError(400, 'invalid_query', "'salon_id' must not be empty");
+    await this.context.openStream(request, principal, {
+      groups: [customerGroup(principal.userId)],
+      scope: { kind: 'customer', user_id: principal.userId, salon_filter: filter ?? undefined },
+      heartbeat: this.ping,
+      limit: this.limitFor(principal.userId),
+      initial: connected({ role: 'customer', user_id: idValue(principal.userId), salon_id: filter === null ? null : idValue(filter) }),
+    });
+  }
+
+  private async createNotification(request: RouteRequest): Promise<void> {
+    const principal = await request.authenticate(['admin', 'superadmin']);
+    const body = await request.readJson();
+    const recipientType = body['recipient_type'];
+    if (typeof recipientType !== 'string' || !(RECIPIENT_TYPES as readonly string[]).includes(recipientType)) {
+      throw new HttpError(400, 'invalid_field', `'recipient_type' must be one of ${RECIPIENT_TYPES.join(', ')}`);
     }
-    metrics.eventsEmitted.inc({ event_type: 'notification' });
+    const salonId = targetSalon(principal, field.id(body, 'salon_id', { optional: true }) ?? null);
+    const recipientId = field.id(body, 'recipient_id', { optional: recipientType === 'salon' }) ?? null;
+    if (recipientType !== 'customer' && salonId === null) throw new HttpError(400, 'invalid_field', `'salon_id' is required for recipient_type '${recipientType}'`);
+    const extraData = body['extra_data'] ?? {};
+    if (extraData === null || typeof extraData !== 'object' || Array.isArray(extraData)) throw new HttpError(400, 'invalid_field', "'extra_data' must be an object");
+    const bus = this.context.bus;
+    const notification: SalonNotification = {
+      id: await viaBroker(() => bus.nextId('salon:notification')),
+      notification_type: field.string(body, 'notification_type', { optional: true }) ?? 'generic',
+      title: field.string(body, 'title', { optional: true }) ?? '',
+      message: field.string(body, 'message', { optional: true }) ?? '',
+      recipient_type: recipientType as RecipientType,
+      recipient_id: recipientId,
+      salon_id: salonId,
+      entity_type: field.string(body, 'entity_type', { optional: true }) ?? null,
+      entity_id: field.id(body, 'entity_id', { optional: true }) ?? null,
+      is_read: false,
+      created_at: new Date().toISOString(),
+      extra_data: extraData as Record<string, unknown>,
+    };
+    await viaBroker(() => bus.publish(SALON_CHANNEL, JSON.stringify(notification)));
+    sendJson(request.res, 201, notification);
+  }
+
+  /** Routing by `recipient_type` (CONTRACTS §3). */
+  private onMessage(message: string, countsHere: boolean): void {
+    const { hub, log, metrics } = this.context;
+    const notification = parseBusJson(message, SALON_CHANNEL, log) as SalonNotification | undefined;
+    if (notification === undefined) return;
+    if (countsHere) metrics.eventsEmitted.inc({ event_type: 'notification' });
     const frame = Buffer.from(encodeJsonEvent('notification', notification));
     switch (notification.recipient_type) {
       case 'salon':
@@ -72,140 +183,75 @@ export const createSalonProfile: ProfileFactory = ({ hub, bus, metrics, log, set
       case 'customer': {
         const salonId = notification.salon_id;
         hub.broadcast(customerGroup(notification.recipient_id), frame, {
-          filter: (connection) => connection.scope['salon_filter'] === undefined || (salonId !== null && String(connection.scope['salon_filter']) === String(salonId)),
+          filter: (stream) => stream.scope['salon_filter'] === undefined || (salonId !== null && String(stream.scope['salon_filter']) === String(salonId)),
         });
         break;
       }
       default:
         log('warn', 'ignored a notification with an unknown recipient_type', { channel: SALON_CHANNEL });
     }
-  };
-
-  return {
-    name: 'salon',
-    contract: '§3',
-    routes: [
-      {
-        method: 'GET',
-        path: '/api/v1/notifications/stream',
-        summary: 'admin stream: connected, notification, ping (role admin with salon_id)',
-        isStream: true,
-        handle: async (request) => {
-          const principal = await request.authenticate(['admin']);
-          const salonId = principal.claims.salon_id;
-          if (salonId === undefined || salonId === null || salonId === '') throw new HttpError(403, 'no_salon', 'this admin is not associated with a salon (no salon_id claim)');
-          hub.open(request.req, request.res, {
-            profile: 'salon',
-            path: request.url.pathname,
-            principal,
-            ip: request.ip,
-            groups: [salonGroup(salonId), adminGroup(salonId, principal.userId)],
-            scope: { kind: 'admin', salon_id: salonId, user_id: principal.userId },
-            heartbeat: ping,
-            limit: limitFor(principal.userId),
-            initial: connected({ role: 'admin', user_id: idValue(principal.userId), salon_id: salonId }),
-          });
-        },
-      },
-      {
-        method: 'GET',
-        path: '/api/v1/notifications/customer/stream',
-        summary: 'customer stream, optional ?salon_id= filter (role customer)',
-        isStream: true,
-        handle: async (request) => {
-          const principal = await request.authenticate(['customer']);
-          const filter = request.url.searchParams.get('salon_id');
-          if (filter !== null && filter.trim() === '') throw new HttpError(400, 'invalid_query', "'salon_id' must not be empty");
-          hub.open(request.req, request.res, {
-            profile: 'salon',
-            path: request.url.pathname,
-            principal,
-            ip: request.ip,
-            groups: [customerGroup(principal.userId)],
-            scope: { kind: 'customer', user_id: principal.userId, salon_filter: filter ?? undefined },
-            heartbeat: ping,
-            limit: limitFor(principal.userId),
-            initial: connected({ role: 'customer', user_id: idValue(principal.userId), salon_id: filter === null ? null : idValue(filter) }),
-          });
-        },
-      },
-      {
-        method: 'GET',
-        path: '/api/v1/notifications/stream/stats',
-        summary: 'connection stats JSON (role superadmin)',
-        handle: async (request) => {
-          await request.authenticate(['superadmin']);
-          sendJson(request.res, 200, stats(hub.connections()));
-        },
-      },
-      {
-        method: 'POST',
-        path: '/api/v1/notifications',
-        summary: 'create a notification {recipient_type, recipient_id, salon_id, title, ...} (admin: own salon; superadmin)',
-        handle: async (request) => {
-          const principal = await request.authenticate(['admin', 'superadmin']);
-          const body = await request.readJson();
-          const recipientType = body['recipient_type'];
-          if (typeof recipientType !== 'string' || !(RECIPIENT_TYPES as readonly string[]).includes(recipientType)) {
-            throw new HttpError(400, 'invalid_field', `'recipient_type' must be one of ${RECIPIENT_TYPES.join(', ')}`);
-          }
-          const ownSalon = principal.claims.salon_id;
-          let salonId = field.id(body, 'salon_id', { optional: true }) ?? null;
-          if (principal.role === 'admin') {
-            if (ownSalon === undefined) throw new HttpError(403, 'no_salon', 'this admin is not associated with a salon (no salon_id claim)');
-            if (salonId !== null && String(salonId) !== String(ownSalon)) throw new HttpError(403, 'forbidden', 'an admin may only notify its own salon');
-            salonId = ownSalon;
-          }
-          const recipientId = field.id(body, 'recipient_id', { optional: recipientType === 'salon' }) ?? null;
-          if (recipientType !== 'customer' && salonId === null) throw new HttpError(400, 'invalid_field', `'salon_id' is required for recipient_type '${recipientType}'`);
-          const extraData = body['extra_data'] ?? {};
-          if (extraData === null || typeof extraData !== 'object' || Array.isArray(extraData)) throw new HttpError(400, 'invalid_field', "'extra_data' must be an object");
-          const notification: SalonNotification = {
-            id: await viaBroker(() => bus.nextId('salon:notification')),
-            notification_type: field.string(body, 'notification_type', { optional: true }) ?? 'generic',
-            title: field.string(body, 'title', { optional: true }) ?? '',
-            message: field.string(body, 'message', { optional: true }) ?? '',
-            recipient_type: recipientType as RecipientType,
-            recipient_id: recipientId,
-            salon_id: salonId,
-            entity_type: field.string(body, 'entity_type', { optional: true }) ?? null,
-            entity_id: field.id(body, 'entity_id', { optional: true }) ?? null,
-            is_read: false,
-            created_at: new Date().toISOString(),
-            extra_data: extraData as Record<string, unknown>,
-          };
-          await viaBroker(() => bus.publish(SALON_CHANNEL, JSON.stringify(notification)));
-          sendJson(request.res, 201, notification);
-        },
-      },
-    ],
-    start: () => bus.subscribe(SALON_CHANNEL, onMessage),
-  };
-
-  function limitFor(userId: string): { key: string; max: number; policy: 'reject' | 'close-oldest' } | undefined {
-    // The seed sets no per-user limit; one applies only when --max-streams-per-user is given.
-    if (settings.maxStreamsPerUser === undefined) return undefined;
-    return { key: `salon:${userId}`, max: settings.maxStreamsPerUser, policy: settings.streamLimitPolicy ?? 'reject' };
   }
-};
 
-/**
- * CONTRACTS §3 stats shape. Built from the registry, so with `--fault leak` the closed streams
- * it still holds are counted, exactly like the gauge.
- */
-function stats(connections: Iterable<SseConnection>): {
+  private limitFor(userId: string): StreamLimit | undefined {
+    const { maxStreamsPerUser, streamLimitPolicy } = this.context.settings;
+    // The seed sets no per-user limit; one applies only when --max-streams-per-user is given.
+    if (maxStreamsPerUser === undefined) return undefined;
+    return { key: `salon:${userId}`, max: maxStreamsPerUser, policy: streamLimitPolicy ?? 'reject' };
+  }
+}
+
+function connected(fields: Record<string, unknown>): string {
+  return encodeJsonEvent('connected', { status: 'connected', ...fields, timestamp: new Date().toISOString() });
+}
+
+/** The salon a notification goes to: an admin may only notify its own salon; a superadmin any. */
+function targetSalon(principal: Principal, requested: number | string | null): number | string | null {
+  if (principal.role !== 'admin') return requested;
+  const ownSalon = principal.claims.salon_id;
+  if (ownSalon === undefined) throw new HttpError(403, 'no_salon', 'this admin is not associated with a salon (no salon_id claim)');
+  if (requested !== null && String(requested) !== String(ownSalon)) throw new HttpError(403, 'forbidden', 'an admin may only notify its own salon');
+  return ownSalon;
+}
+
+/** The server's stats from every worker's: counts added, lists joined, and each worker's counts (`missing` if it did not answer). */
+function mergeStats(answers: readonly PeerAnswer[]): SalonStats & { workers: unknown[] } {
+  const merged: SalonStats & { workers: unknown[] } = { active_admin_connections: 0, active_customer_connections: 0, total_connections: 0, admins: [], customers: [], workers: [] };
+  for (const answer of [...answers].sort((a, b) => a.worker - b.worker)) {
+    if (answer.isMissing === true) {
+      merged.workers.push({ worker: answer.worker, missing: true });
+      continue;
+    }
+    const part = answer.value as SalonStats;
+    merged.active_admin_connections += part.active_admin_connections;
+    merged.active_customer_connections += part.active_customer_connections;
+    merged.total_connections += part.total_connections;
+    merged.admins.push(...part.admins);
+    merged.customers.push(...part.customers);
+    merged.workers.push({ worker: answer.worker, active_admin_connections: part.active_admin_connections, active_customer_connections: part.active_customer_connections, total_connections: part.total_connections });
+  }
+  return merged;
+}
+
+/** CONTRACTS §3's stats object. */
+interface SalonStats {
   active_admin_connections: number;
   active_customer_connections: number;
   total_connections: number;
   admins: Array<[number | string, number | string]>;
   customers: Array<number | string>;
-} {
+}
+
+/**
+ * CONTRACTS §3 stats shape. Built from the registry, so with `--fault leak` the closed streams
+ * it still holds are counted, exactly like the gauge.
+ */
+function stats(streams: Iterable<HubStream>): SalonStats {
   const admins: Array<[number | string, number | string]> = [];
   const customers: Array<number | string> = [];
-  for (const connection of connections) {
-    if (connection.profile !== 'salon') continue;
-    if (connection.scope['kind'] === 'admin') admins.push([idValue(connection.scope['salon_id']), idValue(connection.scope['user_id'])]);
-    else customers.push(idValue(connection.scope['user_id']));
+  for (const stream of streams) {
+    if (stream.profile !== 'salon') continue;
+    if (stream.scope['kind'] === 'admin') admins.push([idValue(stream.scope['salon_id']), idValue(stream.scope['user_id'])]);
+    else customers.push(idValue(stream.scope['user_id']));
   }
   return { active_admin_connections: admins.length, active_customer_connections: customers.length, total_connections: admins.length + customers.length, admins, customers };
 }

@@ -10,12 +10,16 @@
  *   `PATCH /admin/orders/{order_id}` {status}, `DELETE /admin/orders/{order_id}`,
  *   `POST /admin/sessions/end` {table_id, session_id}.
  * - The order list is applied from bus messages, not from the producer request, so with
- *   `--redis` every process holds the same list and sends the same `initial`.
+ *   `--redis` or `--workers` every process holds the same list and sends the same `initial`; a
+ *   replacement worker rebuilds it from the primary's history of the channel (the last 10,000
+ *   messages: exact while the channel has carried no more than that).
  */
+import { parseBusJson, type BusDelivery } from '../bus.js';
 import { encodeComment, encodeJsonEvent } from '../encode.js';
 import { field, HttpError, sendJson, viaBroker } from '../http.js';
 import type { Principal } from '../auth.js';
-import type { ProfileFactory } from '../profile.js';
+import type { HeartbeatSpec } from '../hub-stream.js';
+import type { Profile, ProfileContext, ProfileFactory, Route, RouteMethod, RouteRequest } from '../profile.js';
 
 /** Bus channel for store events (one per profile). */
 export const STORE_CHANNEL = 'ssekit:store:orders';
@@ -36,22 +40,31 @@ interface StoreMessage {
 const storeGroup = (storeId: unknown): string => `store:${String(storeId)}`;
 
 /** Mounts CONTRACTS §4. */
-export const createStoreProfile: ProfileFactory = ({ hub, bus, metrics, log, settings }) => {
-  const heartbeat = { intervalMs: settings.heartbeatMs, isIdleBased: true, frame: () => PING };
-  /** store id → order id → order, in creation order (Map keeps insertion order). */
-  const orders = new Map<string, Map<string, Order>>();
-  const ordersOf = (storeId: unknown): Map<string, Order> => {
+export const createStoreProfile: ProfileFactory = (context) => new StoreProfile(context).profile();
+
+/** Every store's live order list: store id → order id → order, in creation order (Map order). */
+class OrderBook {
+  private readonly stores = new Map<string, Map<string, Order>>();
+
+  ordersOf(storeId: unknown): Map<string, Order> {
     const key = String(storeId);
-    let list = orders.get(key);
+    let list = this.stores.get(key);
     if (!list) {
       list = new Map();
-      orders.set(key, list);
+      this.stores.set(key, list);
     }
     return list;
-  };
+  }
 
-  const apply = (message: StoreMessage): void => {
-    const list = ordersOf(message.store_id);
+  /** The order a producer names, or 404. */
+  existing(storeId: Id, orderId: string): Order {
+    const order = this.ordersOf(storeId).get(orderId);
+    if (!order) throw new HttpError(404, 'order_not_found', `no order ${orderId} in store ${String(storeId)}`);
+    return order;
+  }
+
+  apply(message: StoreMessage): void {
+    const list = this.ordersOf(message.store_id);
     const data = message.data;
     const orderKey = String(data['order_id']);
     switch (message.event) {
@@ -73,129 +86,122 @@ export const createStoreProfile: ProfileFactory = ({ hub, bus, metrics, log, set
         }
         break;
     }
-  };
+  }
+}
 
-  const onMessage = (raw: string): void => {
-    let message: StoreMessage;
-    try {
-      message = JSON.parse(raw) as StoreMessage;
-    } catch {
-      log('warn', 'ignored a non-JSON message', { channel: STORE_CHANNEL, bytes: raw.length });
-      return;
-    }
-    if (!EVENT_TYPES.has(message.event) || message.data === null || typeof message.data !== 'object') {
+/** The profile's routes and bus handler over its order book. */
+class StoreProfile {
+  private readonly context: ProfileContext;
+  private readonly book = new OrderBook();
+  private readonly heartbeat: HeartbeatSpec;
+
+  constructor(context: ProfileContext) {
+    this.context = context;
+    this.heartbeat = { intervalMs: context.settings.heartbeatMs, isIdleBased: true, frame: () => PING };
+  }
+
+  profile(): Profile {
+    return {
+      name: 'store',
+      contract: '§4',
+      routes: [
+        {
+          method: 'GET',
+          path: '/admin/orders/sse',
+          summary: 'stream: initial, order_created/updated/deleted, session_ended, ": ping" (role admin with store_id)',
+          isStream: true,
+          handle: (request) => this.openOrderStream(request),
+        },
+        this.producerRoute('POST', '/admin/orders', 'create an order {table_id, session_id?, items?} → order_created (role admin or store)', 'order_created', 201, (request, storeId) => this.createOrder(request, storeId)),
+        this.producerRoute('PATCH', '/admin/orders/{order_id}', 'change an order status {status} → order_updated', 'order_updated', 200, (request, storeId) => this.updateOrder(request, storeId)),
+        this.producerRoute('DELETE', '/admin/orders/{order_id}', 'delete an order → order_deleted', 'order_deleted', 200, async (request, storeId) => {
+          const order = this.book.existing(storeId, request.params['order_id'] ?? '');
+          return { order_id: order.order_id, table_id: order.table_id };
+        }),
+        this.producerRoute('POST', '/admin/sessions/end', 'end a table session {table_id, session_id} → session_ended', 'session_ended', 200, async (request) => {
+          const body = await request.readJson();
+          return { table_id: field.id(body, 'table_id') as Id, session_id: field.id(body, 'session_id') as Id };
+        }),
+      ],
+      start: () => this.context.bus.subscribe(STORE_CHANNEL, (raw, delivery) => this.onMessage(raw, delivery)),
+    };
+  }
+
+  private async openOrderStream(request: RouteRequest): Promise<void> {
+    const principal = await request.authenticate(['admin']);
+    const storeId = storeOf(principal);
+    const { maxStreamsPerUser, streamLimitPolicy } = this.context.settings;
+    await this.context.openStream(request, principal, {
+      groups: [storeGroup(storeId)],
+      scope: { store_id: storeId },
+      heartbeat: this.heartbeat,
+      limit: maxStreamsPerUser === undefined ? undefined : { key: `store:${principal.userId}`, max: maxStreamsPerUser, policy: streamLimitPolicy ?? 'reject' },
+      initial: () => encodeJsonEvent('initial', [...this.book.ordersOf(storeId).values()]),
+    });
+  }
+
+  /**
+   * A producer route (role admin or store, scoped to the token's store): `build` validates the
+   * request and returns the event's data, which is published and answered with `status`. The
+   * order book changes when the message comes back from the bus, so with `--redis` or
+   * `--workers` every process applies the same messages in the same order.
+   */
+  private producerRoute(method: RouteMethod, path: string, summary: string, event: string, status: number, build: (request: RouteRequest, storeId: Id) => Promise<Record<string, unknown>>): Route {
+    return {
+      method,
+      path,
+      summary,
+      handle: async (request) => {
+        const storeId = storeOf(await request.authenticate(['admin', 'store']));
+        const data = await build(request, storeId);
+        await viaBroker(() => this.context.bus.publish(STORE_CHANNEL, JSON.stringify({ store_id: storeId, event, data })));
+        sendJson(request.res, status, data);
+      },
+    };
+  }
+
+  private async createOrder(request: RouteRequest, storeId: Id): Promise<Record<string, unknown>> {
+    const body = await request.readJson();
+    const tableId = field.id(body, 'table_id') as Id;
+    const items = body['items'] ?? [];
+    if (!Array.isArray(items)) throw new HttpError(400, 'invalid_field', "'items' must be an array");
+    return {
+      ...body,
+      order_id: await viaBroker(() => this.context.bus.nextId('store:order')),
+      store_id: storeId,
+      table_id: tableId,
+      session_id: field.id(body, 'session_id', { optional: true }) ?? null,
+      status: 'pending',
+      items,
+      created_at: new Date().toISOString(),
+    };
+  }
+
+  private async updateOrder(request: RouteRequest, storeId: Id): Promise<Record<string, unknown>> {
+    const body = await request.readJson();
+    const status = field.string(body, 'status') as string;
+    const order = this.book.existing(storeId, request.params['order_id'] ?? '');
+    return { order_id: order.order_id, status };
+  }
+
+  /** Applies a message to the order book and, unless it is a replacement worker's catch-up (`isReplay`), sends it. */
+  private onMessage(raw: string, delivery: BusDelivery): void {
+    const { log, metrics, hub } = this.context;
+    const message = parseBusJson(raw, STORE_CHANNEL, log) as StoreMessage | null | undefined;
+    if (message === undefined) return;
+    if (message === null || typeof message !== 'object' || !EVENT_TYPES.has(message.event) || message.data === null || typeof message.data !== 'object') {
       log('warn', 'ignored a store message of unknown shape', { channel: STORE_CHANNEL });
       return;
     }
-    apply(message);
-    metrics.eventsEmitted.inc({ event_type: message.event });
+    this.book.apply(message);
+    if (delivery.isReplay) return;
+    if (delivery.countsHere) metrics.eventsEmitted.inc({ event_type: message.event });
     hub.broadcast(storeGroup(message.store_id), Buffer.from(encodeJsonEvent(message.event, message.data)));
-  };
+  }
+}
 
-  const storeOf = (principal: Principal): Id => {
-    const storeId = principal.claims.store_id;
-    if (storeId === undefined || storeId === null || storeId === '') throw new HttpError(403, 'no_store', 'this token has no store_id claim');
-    return storeId;
-  };
-
-  const publish = (storeId: Id, event: string, data: Record<string, unknown>): Promise<void> =>
-    viaBroker(() => bus.publish(STORE_CHANNEL, JSON.stringify({ store_id: storeId, event, data })));
-
-  const existing = (storeId: Id, orderId: string): Order => {
-    const order = ordersOf(storeId).get(orderId);
-    if (!order) throw new HttpError(404, 'order_not_found', `no order ${orderId} in store ${String(storeId)}`);
-    return order;
-  };
-
-  return {
-    name: 'store',
-    contract: '§4',
-    routes: [
-      {
-        method: 'GET',
-        path: '/admin/orders/sse',
-        summary: 'stream: initial, order_created/updated/deleted, session_ended, ": ping" (role admin with store_id)',
-        isStream: true,
-        handle: async (request) => {
-          const principal = await request.authenticate(['admin']);
-          const storeId = storeOf(principal);
-          hub.open(request.req, request.res, {
-            profile: 'store',
-            path: request.url.pathname,
-            principal,
-            ip: request.ip,
-            groups: [storeGroup(storeId)],
-            scope: { store_id: storeId },
-            heartbeat,
-            limit: settings.maxStreamsPerUser === undefined ? undefined : { key: `store:${principal.userId}`, max: settings.maxStreamsPerUser, policy: settings.streamLimitPolicy ?? 'reject' },
-            initial: encodeJsonEvent('initial', [...ordersOf(storeId).values()]),
-          });
-        },
-      },
-      {
-        method: 'POST',
-        path: '/admin/orders',
-        summary: 'create an order {table_id, session_id?, items?} → order_created (role admin or store)',
-        handle: async (request) => {
-          const principal = await request.authenticate(['admin', 'store']);
-          const storeId = storeOf(principal);
-          const body = await request.readJson();
-          const tableId = field.id(body, 'table_id') as Id;
-          const items = body['items'] ?? [];
-          if (!Array.isArray(items)) throw new HttpError(400, 'invalid_field', "'items' must be an array");
-          const order: Order = {
-            ...body,
-            order_id: await viaBroker(() => bus.nextId('store:order')),
-            store_id: storeId,
-            table_id: tableId,
-            session_id: field.id(body, 'session_id', { optional: true }) ?? null,
-            status: 'pending',
-            items,
-            created_at: new Date().toISOString(),
-          };
-          await publish(storeId, 'order_created', order);
-          sendJson(request.res, 201, order);
-        },
-      },
-      {
-        method: 'PATCH',
-        path: '/admin/orders/{order_id}',
-        summary: 'change an order status {status} → order_updated',
-        handle: async (request) => {
-          const storeId = storeOf(await request.authenticate(['admin', 'store']));
-          const body = await request.readJson();
-          const status = field.string(body, 'status') as string;
-          const order = existing(storeId, request.params['order_id'] ?? '');
-          const data = { order_id: order.order_id, status };
-          await publish(storeId, 'order_updated', data);
-          sendJson(request.res, 200, data);
-        },
-      },
-      {
-        method: 'DELETE',
-        path: '/admin/orders/{order_id}',
-        summary: 'delete an order → order_deleted',
-        handle: async (request) => {
-          const storeId = storeOf(await request.authenticate(['admin', 'store']));
-          const order = existing(storeId, request.params['order_id'] ?? '');
-          const data = { order_id: order.order_id, table_id: order.table_id };
-          await publish(storeId, 'order_deleted', data);
-          sendJson(request.res, 200, data);
-        },
-      },
-      {
-        method: 'POST',
-        path: '/admin/sessions/end',
-        summary: 'end a table session {table_id, session_id} → session_ended',
-        handle: async (request) => {
-          const storeId = storeOf(await request.authenticate(['admin', 'store']));
-          const body = await request.readJson();
-          const data = { table_id: field.id(body, 'table_id') as Id, session_id: field.id(body, 'session_id') as Id };
-          await publish(storeId, 'session_ended', data);
-          sendJson(request.res, 200, data);
-        },
-      },
-    ],
-    start: () => bus.subscribe(STORE_CHANNEL, onMessage),
-  };
-};
+function storeOf(principal: Principal): Id {
+  const storeId = principal.claims.store_id;
+  if (storeId === undefined || storeId === null || storeId === '') throw new HttpError(403, 'no_store', 'this token has no store_id claim');
+  return storeId;
+}
