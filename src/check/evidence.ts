@@ -1,0 +1,54 @@
+/**
+ * The words of evidence lines, shared by the check kinds: durations as a person reads them
+ * next to the contract's figure (`30.4 s ≤ 31 s`), a refusal with what the server said
+ * (escaped: server text never drives a terminal), and the outcome builders.
+ */
+import { escapeControl } from '../core/escape.js';
+import { describeServerBody } from '../core/server-text.js';
+import { describeStatus, headerValue } from '../transport/open-stream.js';
+import type { Probe } from './probe.js';
+import type { CheckOutcome } from './result.js';
+
+/** `850 ms`, `1.02 s`, `30.4 s`, `2 m 5 s`: precise enough to compare with a tolerance. */
+export function seconds(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const rest = Math.round((ms % 60_000) / 1000);
+  return rest === 0 ? `${minutes} m` : `${minutes} m ${rest} s`;
+}
+
+/** What a response that is not an open stream was: `403 Forbidden (detail: "Not authenticated")`, `200 but Content-Type text/html`. */
+export function describeResponse(probe: Probe): string {
+  if (probe.isStream) return `${probe.status} text/event-stream`;
+  if (probe.status === 200) return `200 but Content-Type ${quoted(headerValue(probe.headers['content-type']) ?? 'none')}`;
+  const said = describeServerBody(probe.body);
+  return `${describeStatus(probe.status)}${said === undefined ? '' : ` (${said})`}`;
+}
+
+/** A server-sent string, JSON-quoted and with control characters escaped. */
+export function quoted(text: string): string {
+  return escapeControl(JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text), false);
+}
+
+/** A passing outcome. */
+export function pass(evidence: string, details?: readonly string[]): CheckOutcome {
+  return details === undefined || details.length === 0 ? { status: 'pass', evidence } : { status: 'pass', evidence, details };
+}
+
+/** A failing outcome. */
+export function fail(evidence: string, details?: readonly string[]): CheckOutcome {
+  return details === undefined || details.length === 0 ? { status: 'fail', evidence } : { status: 'fail', evidence, details };
+}
+
+/** A skipped outcome. */
+export function skip(evidence: string): CheckOutcome {
+  return { status: 'skip', evidence };
+}
+
+/** Why a probe that had to open did not, as a failing outcome: `stream refused: 401 Unauthorized (…)`. */
+export function notOpened(probe: Probe, what = 'the stream'): CheckOutcome {
+  return fail(`${what} did not open: ${describeResponse(probe)}`);
+}
