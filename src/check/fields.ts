@@ -38,7 +38,7 @@ export interface Fields {
   readonly raw: (key: string) => unknown;
   /** Records a problem about `key` (or the mapping itself). */
   readonly problem: (what: string, key?: string) => void;
-  /** Flags keys not in `known`. */
+  /** Flags keys not in `known` (keys starting with `x-` are left alone: YAML anchors to reuse live there). */
   readonly allowOnly: (known: readonly string[]) => void;
   readonly string: (key: string, fallback?: string) => string | undefined;
   readonly requiredString: (key: string) => string;
@@ -69,7 +69,7 @@ export function readFields(value: unknown, path: string, problems: ProblemList):
     raw: (key) => record[key],
     problem,
     allowOnly(known) {
-      for (const key of Object.keys(record)) if (!known.includes(key)) problem(`is not a field here (known: ${known.join(', ')})`, key);
+      for (const key of Object.keys(record)) if (!known.includes(key) && !key.startsWith('x-')) problem(`is not a field here (known: ${known.join(', ')})`, key);
     },
     string(key, fallback) {
       const v = record[key];

@@ -22,12 +22,13 @@ import type { ProduceOutcome } from '../produce.js';
 export const readEventsCheck: CheckReader<EventsCheck> = (f, base, env) => {
   f.allowOnly([...BASE_KEYS, 'produce', 'schemas', 'within', 'unknownTypes']);
   const schemas: Record<string, CompiledSchema> = {};
-  for (const [type, raw] of Object.entries(f.mapping('schemas') ?? {})) {
+  const rawSchemas = f.mapping('schemas') ?? {};
+  for (const [type, raw] of Object.entries(rawSchemas)) {
     const compiled = compileSchema(raw);
     if (typeof compiled === 'string') f.problem(compiled, `schemas.${type}`);
     else schemas[type] = compiled;
   }
-  if (Object.keys(schemas).length === 0) f.problem('names no event type to check', 'schemas');
+  if (Object.keys(rawSchemas).length === 0) f.problem('names no event type to check', 'schemas');
   const produce = readProduceSteps(f, 'produce', base, env);
   for (const [i, step] of produce.entries()) if (step.body?.includes('{{nonce}}') !== true && step.expect === undefined) f.problem("needs {{nonce}} in its body or 'expect: <type>' to find its event", `produce[${i}]`);
   return { ...base, kind: 'events', produce, schemas, withinMs: f.duration('within', 5_000), unknownTypes: f.oneOf('unknownTypes', ['ignore', 'fail'], 'ignore') };

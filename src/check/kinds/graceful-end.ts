@@ -90,7 +90,10 @@ async function triggerEnd(spec: GracefulEndCheck, ctx: CheckContext, token: Toke
   const waitMs = (trigger.kind === 'inactivity' ? trigger.afterMs : 0) + spec.withinMs;
   await probe.waitFor(() => probe.ended() !== undefined, triggeredAtMs + waitMs - performance.now());
   const end = probe.ended();
-  if (end === undefined || end.kind === 'closed') return fail(`the stream was still open ${seconds(performance.now() - triggeredAtMs)} after ${describeTrigger(trigger)}, contract: the server ends it${trigger.kind === 'inactivity' ? '' : ` within ${seconds(spec.withinMs)}`}`);
+  if (end === undefined || end.kind === 'closed') {
+    const contract = trigger.kind === 'inactivity' ? `the server ends it after ${seconds(trigger.afterMs)} of inactivity` : `the server ends it within ${seconds(spec.withinMs)}`;
+    return fail(`the stream was still open ${seconds(performance.now() - triggeredAtMs)} after ${describeTrigger(trigger)}; contract: ${contract}`);
+  }
   return { probe, triggeredAtMs };
 }
 
@@ -116,13 +119,14 @@ function describeEnd(spec: GracefulEndCheck, { probe, triggeredAtMs }: Ended): s
   const last = probe.events[probe.events.length - 1];
   const before = spec.finalEvent !== undefined && last !== undefined ? `${last.type} ${quoted(last.data)}, then ` : '';
   const afterMs = (end?.atMs ?? triggeredAtMs) - triggeredAtMs;
-  return `${before}a ${end?.kind === 'clean' ? 'clean end' : 'broken end'} ${seconds(afterMs)} after ${describeTrigger(spec.trigger)}`;
+  const contract = spec.trigger.kind === 'inactivity' ? ` (contract: after ${seconds(spec.trigger.afterMs)} of inactivity)` : '';
+  return `${before}a ${end?.kind === 'clean' ? 'clean end' : 'broken end'} ${seconds(afterMs)} after ${describeTrigger(spec.trigger)}${contract}`;
 }
 
 function describeTrigger(trigger: EndTrigger): string {
   switch (trigger.kind) {
     case 'inactivity':
-      return `opening, with no event (contract: ends after ${seconds(trigger.afterMs)} of inactivity)`;
+      return `opening, with no event since`;
     case 'identity':
       return `opening as ${trigger.as}`;
     case 'newer-stream':
