@@ -9,12 +9,17 @@ import { describeStatus, headerValue } from '../transport/open-stream.js';
 import type { Probe } from './probe.js';
 import type { CheckOutcome } from './result.js';
 
-/** `850 ms`, `1.02 s`, `30.4 s`, `2 m 5 s`: precise enough to compare with a tolerance. */
+/** `850 ms`, `1.02 s`, `30.4 s`, `2 m 5 s`, `1 h`: precise enough to compare with a tolerance. */
 export function seconds(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 10_000) return `${(ms / 1000).toFixed(2)} s`;
   if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 3_600_000) {
+    const hours = Math.floor(ms / 3_600_000);
+    const restMinutes = Math.round((ms % 3_600_000) / 60_000);
+    return restMinutes === 0 ? `${hours} h` : `${hours} h ${restMinutes} m`;
+  }
   const minutes = Math.floor(ms / 60_000);
   const rest = Math.round((ms % 60_000) / 1000);
   return rest === 0 ? `${minutes} m` : `${minutes} m ${rest} s`;

@@ -68,7 +68,7 @@ function judge(spec: LatencyCheck, latencies: readonly number[]): ReturnType<typ
   const delivered = `${sorted.length}/${spec.count} delivered`;
   if (sorted.length === 0) return fail(`0/${spec.count} delivered within ${seconds(spec.timeoutMs)}`);
   const figures = `${spec.gate} ${seconds(value)}`;
-  const context = `(p50 ${seconds(stat(0.5))}, max ${seconds(sorted[sorted.length - 1] as number)})`;
+  const context = spec.gate === 'max' ? `(p50 ${seconds(stat(0.5))})` : `(p50 ${seconds(stat(0.5))}, max ${seconds(sorted[sorted.length - 1] as number)})`;
   if (lost > 0) return fail(`${delivered}: ${lost} lost (not seen within ${seconds(spec.timeoutMs)}); ${figures} ${context}`);
   if (value >= spec.targetMs) return fail(`${delivered}, ${figures} ≥ ${seconds(spec.targetMs)} ${context}`);
   return pass(`${delivered}, ${figures} < ${seconds(spec.targetMs)} ${context}`);
