@@ -56,6 +56,14 @@ export interface Fields {
   readonly mapping: (key: string) => Readonly<Record<string, unknown>> | undefined;
 }
 
+/** Where a reader reads: the mapping, its path, and how to record a problem about one of its keys. */
+interface Site {
+  readonly record: Readonly<Record<string, unknown>>;
+  readonly where: (key?: string) => string;
+  readonly problem: (what: string, key?: string) => void;
+  readonly problems: ProblemList;
+}
+
 /** A reader over `value`, which must be a mapping; `path` names it in problems. */
 export function readFields(value: unknown, path: string, problems: ProblemList): Fields {
   const isMapping = value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -63,7 +71,8 @@ export function readFields(value: unknown, path: string, problems: ProblemList):
   const where = (key?: string): string => [path, key].filter((part) => part !== undefined && part !== '').join('.');
   const problem = (what: string, key?: string): void => problems.add(`${where(key) === '' ? '' : `${where(key)} `}${what}`);
   if (!isMapping) problem('must be a mapping');
-  const fields: Fields = {
+  const site: Site = { record, where, problem, problems };
+  return {
     path,
     has: (key) => record[key] !== undefined && record[key] !== null,
     raw: (key) => record[key],
@@ -71,20 +80,29 @@ export function readFields(value: unknown, path: string, problems: ProblemList):
     allowOnly(known) {
       for (const key of Object.keys(record)) if (!known.includes(key) && !key.startsWith('x-')) problem(`is not a field here (known: ${known.join(', ')})`, key);
     },
-    string(key, fallback) {
-      const v = record[key];
-      if (v === undefined || v === null) return fallback;
-      if (typeof v === 'string' && v.trim() !== '') return v;
-      if (typeof v === 'number') return String(v);
-      problem('must be a non-empty string', key);
-      return fallback;
-    },
+    ...scalarReaders(site),
+    ...structureReaders(site),
+  };
+}
+
+/** Strings, durations, integers and choices. */
+function scalarReaders({ record, where, problem }: Site): Pick<Fields, 'string' | 'requiredString' | 'duration' | 'integer' | 'oneOf'> {
+  const string = (key: string, fallback?: string): string | undefined => {
+    const v = record[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v === 'string' && v.trim() !== '') return v;
+    if (typeof v === 'number') return String(v);
+    problem('must be a non-empty string', key);
+    return fallback;
+  };
+  return {
+    string,
     requiredString(key) {
-      if (!fields.has(key)) {
+      if (record[key] === undefined || record[key] === null) {
         problem('is required', key);
         return '';
       }
-      return fields.string(key) ?? '';
+      return string(key) ?? '';
     },
     duration(key, fallbackMs) {
       const v = record[key];
@@ -113,18 +131,24 @@ export function readFields(value: unknown, path: string, problems: ProblemList):
       problem(`must be one of ${choices.join(', ')} (got ${JSON.stringify(v)})`, key);
       return fallback;
     },
+  };
+}
+
+/** Nested mappings and lists. */
+function structureReaders({ record, where, problem, problems }: Site): Pick<Fields, 'section' | 'list' | 'sections' | 'stringList' | 'mapping'> {
+  const list = (key: string): readonly unknown[] | undefined => {
+    const v = record[key];
+    if (v === undefined || v === null) return undefined;
+    if (Array.isArray(v)) return v;
+    problem('must be a list', key);
+    return undefined;
+  };
+  return {
     section(key) {
       const v = record[key];
-      if (v === undefined || v === null) return undefined;
-      return readFields(v, where(key), problems);
+      return v === undefined || v === null ? undefined : readFields(v, where(key), problems);
     },
-    list(key) {
-      const v = record[key];
-      if (v === undefined || v === null) return undefined;
-      if (Array.isArray(v)) return v;
-      problem('must be a list', key);
-      return undefined;
-    },
+    list,
     sections(key) {
       const v = record[key];
       if (v === undefined || v === null) return [];
@@ -132,7 +156,7 @@ export function readFields(value: unknown, path: string, problems: ProblemList):
       return v.map((item, index) => readFields(item, `${where(key)}[${index}]`, problems));
     },
     stringList(key) {
-      const v = fields.list(key);
+      const v = list(key);
       if (v === undefined) return undefined;
       if (v.every((item) => typeof item === 'string' && item !== '')) return v as string[];
       problem('must be a list of non-empty strings', key);
@@ -146,5 +170,4 @@ export function readFields(value: unknown, path: string, problems: ProblemList):
       return undefined;
     },
   };
-  return fields;
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEV_JWT_SECRET } from '../../src/core/dev-jwt.js';
 import { contractPath, fixturePath, runCheck } from '../fixtures/check/check-run.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, startCli } from '../helpers/run-cli.js';
 import { startTestServer, TOKENS } from '../helpers/serve-process.js';
 
 const ADMIN_ORDERS = contractPath('admin-orders');
@@ -105,5 +105,23 @@ describe('check outputs', () => {
     expect(evidence).toBe(
       "no token → 401; customer Bearer: skipped (identity 'customer' needs minting: give --jwt-secret or --jwt-key instead of --token (it stands for 'admin')); expired Bearer: skipped (an expired token needs minting: give --jwt-secret or --jwt-key instead of --token); Bearer → 200; ?token= → 200",
     );
+  });
+});
+
+describe('check interrupted', () => {
+  it('stops at Ctrl-C, reports what ran, writes the JUnit with an error case, and exits 130', async () => {
+    const server = await startTestServer({ profiles: ['admin-orders'] });
+    const dir = await mkdtemp(join(tmpdir(), 'ssekit-check-'));
+    const junit = join(dir, 'check.xml');
+    // The contract's own 30 s keepalive: watched for 91 s unless interrupted.
+    const check = startCli(['check', ADMIN_ORDERS, '--target', server.url, ...MINT, '--only', 'headers', '--only', 'heartbeat', '--junit', junit]);
+    await check.waitForLine(/^checking heartbeat \(up to 1 m 31 s\)…$/);
+    check.child.kill('SIGINT');
+    const run = await check.result();
+    expect(run.exitCode, run.stderr).toBe(130);
+    expect(run.stdout).toMatch(/^PASS headers: /m);
+    expect(run.stdout).toMatch(/^FAIL heartbeat: interrupted \(Ctrl-C\) before the check finished$/m);
+    expect(run.stdout).toMatch(/^INTERRUPTED: 1 passed, 1 failed, 0 skipped before Ctrl-C/m);
+    expect(await readFile(junit, 'utf8')).toContain('<error message="interrupted">');
   });
 });

@@ -67,8 +67,8 @@ export async function check(file: string, flags: CheckFlags, ctx: CliContext): P
       signal: ctx.signal,
       version: VERSION,
       onStart: (spec, plannedMs) => {
-        // A long watch (a 30 s heartbeat is watched ~95 s) should not look like a hang.
-        if (!isJson && plannedMs >= 10_000) ctx.stderr.write(`checking ${spec.name} (up to ${formatDuration(plannedMs)})…\n`);
+        // A long watch (a 30 s heartbeat is watched 91 s) should not look like a hang; one that is skipped says so itself.
+        if (!isJson && plannedMs >= 10_000 && plannedMs <= plan.maxCheckMs) ctx.stderr.write(`checking ${spec.name} (up to ${formatDuration(plannedMs)})…\n`);
       },
       ...(isJson ? {} : { onResult: (r) => void ctx.stdout.write(`${reporter.checkLine(r)}\n`) }),
     }),
