@@ -13,7 +13,7 @@ import { CHECK_READERS } from './kinds/index.js';
 import { CHECK_KINDS, type CheckBase, type CheckKind, type CheckOverrides, type CheckPlan, type CheckSpec, type IdentityClaims } from './plan.js';
 import type { ReadEnv } from './read-common.js';
 
-const TOP_LEVEL = ['name', 'description', 'contract', 'target', 'stream', 'as', 'identities', 'checks'];
+const TOP_LEVEL = ['name', 'description', 'target', 'stream', 'as', 'identities', 'checks'];
 const DEFAULT_MAX_CHECK_MS = 120_000;
 
 /** Reads and parses a contract file into a raw mapping; `UsageError` naming the file otherwise. */

@@ -53,6 +53,12 @@ export function skip(evidence: string): CheckOutcome {
   return { status: 'skip', evidence };
 }
 
+/** The outcome with its measured figures (rounded to 0.1 ms). */
+export function withFigures(outcome: CheckOutcome, figures: Readonly<Record<string, number>>): CheckOutcome {
+  const rounded = Object.fromEntries(Object.entries(figures).filter(([, v]) => Number.isFinite(v)).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+  return { ...outcome, figures: rounded };
+}
+
 /** Why a probe that had to open did not, as a failing outcome: `stream refused: 401 Unauthorized (…)`. */
 export function notOpened(probe: Probe, what = 'the stream'): CheckOutcome {
   return fail(`${what} did not open: ${describeResponse(probe)}`);

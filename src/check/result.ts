@@ -19,6 +19,8 @@ export interface CheckOutcome {
   readonly evidence: string;
   /** Further lines (schema errors, each case of an auth check). */
   readonly details?: readonly string[] | undefined;
+  /** What was measured, for machines (`--json`): `maxMs`, `longestGapMs`, ... in ms or counts. */
+  readonly figures?: Readonly<Record<string, number>> | undefined;
 }
 
 /** One check's result. */

@@ -30,7 +30,9 @@ describe('check admin-orders against ssekit serve', () => {
     expect(run.exitCode, describeRun(run)).toBe(99);
     expect(run.names('fail'), describeRun(run)).toEqual(['heartbeat', 'stream-limit', 'latency']);
     expect(run.evidence('heartbeat')).toMatch(/^:keepalive: (longest gap|none in) /);
-    expect(run.evidence('latency')).toMatch(/^5\/5 delivered, max 6\d\d ms ≥ 500 ms/);
+    // Every event is held 600 ms: the max is at least that, whatever the machine's load adds.
+    expect(run.evidence('latency')).toMatch(/^5\/5 delivered, max [\d.]+ m?s ≥ 500 ms/);
+    expect(run.result.checks.find((c) => c.name === 'latency')?.figures?.['maxMs']).toBeGreaterThanOrEqual(600);
     expect(run.evidence('stream-limit')).toMatch(/^1 streams? open; the 2nd got 409 Conflict \(code: "stream_limit".*contract: it opens and the oldest stream is closed$/);
   });
 
@@ -39,6 +41,6 @@ describe('check admin-orders against ssekit serve', () => {
     const run = await runCheck(CONTRACT, url, SHORT_CHECK);
     expect(run.names('fail'), describeRun(run)).toEqual(['server-figures', 'graceful-end']);
     expect(run.evidence('server-figures')).toMatch(/sse_connections_active\{role="admin"\} (\d+) → \d+ → \d+: still \d+ 2\.00 s after the 2 streams closed \(2 not unregistered: a leak\)/);
-    expect(run.evidence('graceful-end')).toMatch(/^the stream was still open 5\.\d\d s after opening, with no event since; contract: the server ends it after 3\.00 s of inactivity$/);
+    expect(run.evidence('graceful-end')).toMatch(/^the stream was still open [\d.]+ s after opening, with no event since; contract: the server ends it after 3\.00 s of inactivity$/);
   });
 });

@@ -23,7 +23,7 @@ describe('check admin-orders against a FastAPI backend', () => {
     expect(run.evidence('auth')).toBe('no token → 403 Forbidden (detail: "Not authenticated"), contract: 401; customer Bearer → 403; expired Bearer → 401; Bearer → 200; ?token= → 200');
     expect(run.evidence('server-figures')).toBe('/metrics: missing admin_events_emitted_total, sse_connection_duration_seconds (has 1 of the 3 names)');
     expect(run.result.checks.find((c) => c.name === 'server-figures')?.details).toEqual(['sse_connections_active{role="admin"} 0 → 2 → 0 with 2 streams held, then closed']);
-    expect(run.evidence('graceful-end')).toMatch(/^the stream was still open 4\.\d\d s after opening, with no event since; contract: the server ends it after 2\.00 s of inactivity$/);
+    expect(run.evidence('graceful-end')).toMatch(/^the stream was still open [\d.]+ s after opening, with no event since; contract: the server ends it after 2\.00 s of inactivity$/);
     // Its one-stream-per-admin rule closes the older stream, which the contract chose too.
     expect(run.evidence('stream-limit')).toMatch(/^1 stream open; the 2nd opened and the oldest was ended \(a clean end\)/);
   });

@@ -11,7 +11,7 @@
  */
 import { tryParseJson } from '../../stream/normalize.js';
 import type { CheckKindRunner } from '../context.js';
-import { fail, notOpened, pass, quoted, seconds } from '../evidence.js';
+import { fail, notOpened, pass, quoted, seconds, withFigures } from '../evidence.js';
 import type { HeartbeatCheck, HeartbeatShape } from '../plan.js';
 import type { Probe } from '../probe.js';
 import { BASE_KEYS, readSchema, type CheckReader } from '../read-common.js';
@@ -86,7 +86,6 @@ function dataProblems(shape: Extract<HeartbeatShape, { kind: 'event' }>, data: s
 /** Longest and shortest gaps against interval ± tolerance. */
 function judgeCadence(spec: HeartbeatCheck, label: string, openedAtMs: number, times: readonly number[], watchedUntil: number): CheckOutcome {
   const upper = spec.intervalMs + spec.toleranceMs;
-  const lower = spec.intervalMs - spec.toleranceMs;
   const points = [openedAtMs, ...times];
   const gaps = points.slice(1).map((t, i) => t - (points[i] as number));
   // The gap still running when watching stopped is a lower bound of a real gap: it counts once it is too long.
@@ -94,8 +93,28 @@ function judgeCadence(spec: HeartbeatCheck, label: string, openedAtMs: number, t
   const longest = Math.max(...gaps, running > upper ? running : 0);
   const between = gaps.slice(1);
   const shortest = between.length === 0 ? undefined : Math.min(...between);
-  const over = `over ${seconds(watchedUntil - openedAtMs)} (${times.length} seen)`;
-  if (times.length === 0) return fail(`${label}: none in ${seconds(running)}, contract: every ${seconds(spec.intervalMs)} (± ${seconds(spec.toleranceMs)})`);
+  const cadence: Cadence = { label, seen: times.length, longest, shortest, running, over: `over ${seconds(watchedUntil - openedAtMs)} (${times.length} seen)` };
+  const figures = { seen: times.length, longestGapMs: longest, shortestGapMs: shortest ?? Number.NaN, watchedMs: watchedUntil - openedAtMs, intervalMs: spec.intervalMs, toleranceMs: spec.toleranceMs };
+  return withFigures(cadenceOutcome(spec, cadence), figures);
+}
+
+/** What the watch found, in ms. */
+interface Cadence {
+  readonly label: string;
+  readonly seen: number;
+  readonly longest: number;
+  /** Between two heartbeats (undefined with fewer than two). */
+  readonly shortest: number | undefined;
+  /** Since the last heartbeat (or the open) when watching stopped. */
+  readonly running: number;
+  /** `over 91.0 s (3 seen)`. */
+  readonly over: string;
+}
+
+function cadenceOutcome(spec: HeartbeatCheck, { label, seen, longest, shortest, running, over }: Cadence): CheckOutcome {
+  const upper = spec.intervalMs + spec.toleranceMs;
+  const lower = spec.intervalMs - spec.toleranceMs;
+  if (seen === 0) return fail(`${label}: none in ${seconds(running)}, contract: every ${seconds(spec.intervalMs)} (± ${seconds(spec.toleranceMs)})`);
   if (longest > upper) return fail(`${label}: longest gap ${seconds(longest)} > ${seconds(upper)} ${over}`);
   if (shortest !== undefined && lower > 0 && shortest < lower) return fail(`${label}: shortest gap ${seconds(shortest)} < ${seconds(lower)} ${over}, contract: every ${seconds(spec.intervalMs)}`);
   return pass(`${label}: longest gap ${seconds(longest)} ≤ ${seconds(upper)} ${over}`);

@@ -7,7 +7,7 @@
  *     latency: {produce: {request: POST /orders, body: ...}, count: 5, rate: 10, target: 500ms, gate: max}
  */
 import type { CheckKindRunner } from '../context.js';
-import { fail, notOpened, pass, seconds } from '../evidence.js';
+import { fail, notOpened, pass, seconds, withFigures } from '../evidence.js';
 import type { LatencyCheck, LatencyGate } from '../plan.js';
 import { BASE_KEYS, readProduceStep, type CheckReader } from '../read-common.js';
 
@@ -56,14 +56,19 @@ export const latencyRunner: CheckKindRunner<LatencyCheck> = {
       const at = deliveredAt(c.marker);
       return at === undefined || at - c.calledAtMs > spec.timeoutMs ? [] : [at - c.calledAtMs];
     });
-    return judge(spec, latencies);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    return withFigures(judge(spec, sorted), { sent: spec.count, delivered: sorted.length, p50Ms: quantile(sorted, 0.5), maxMs: sorted[sorted.length - 1] ?? Number.NaN, targetMs: spec.targetMs });
   },
 };
 
-function judge(spec: LatencyCheck, latencies: readonly number[]): ReturnType<typeof pass> {
-  const sorted = [...latencies].sort((a, b) => a - b);
+/** The q-quantile of sorted values (nearest rank); NaN when empty. */
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+}
+
+function judge(spec: LatencyCheck, sorted: readonly number[]): ReturnType<typeof pass> {
   const lost = spec.count - sorted.length;
-  const stat = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+  const stat = (q: number): number => quantile(sorted, q);
   const value = spec.gate === 'max' ? (sorted[sorted.length - 1] ?? Number.NaN) : stat(Number(spec.gate.slice(1)) / 100);
   const delivered = `${sorted.length}/${spec.count} delivered`;
   if (sorted.length === 0) return fail(`0/${spec.count} delivered within ${seconds(spec.timeoutMs)}`);

@@ -55,12 +55,12 @@ const OVERRIDE_FLAGS: { readonly [K in keyof Required<CheckOverrides>]: string }
 
 /** Runs `check` with parsed flags; the exit code. */
 export async function check(file: string, flags: CheckFlags, ctx: CliContext): Promise<number> {
-  const overrides = await overridesFrom(flags);
+  const http = await resolveHttpFlags(flags);
+  const overrides = await overridesFrom(flags, http.headers);
   const plan = buildCheckPlan(await readContractFile(file), overrides, file);
   await checkOutputPaths([flags.junit, flags.summaryMd]);
   const isJson = flags.json === true;
   const reporter = createCheckTextReporter({ useColor: ctx.useColor, showCites: flags.cites === true });
-  const http = await resolveHttpFlags(flags);
   const result = await withStreamAgent(http, (dispatcher) =>
     runChecks(plan, {
       dispatcher,
@@ -89,7 +89,7 @@ function writeReports(result: CheckRunResult, flags: CheckFlags): Promise<string
 }
 
 /** The flags as overrides of the contract; every bad one reported at once. */
-async function overridesFrom(flags: CheckFlags): Promise<CheckOverrides> {
+async function overridesFrom(flags: CheckFlags, headers: Readonly<Record<string, string>>): Promise<CheckOverrides> {
   if (flags.role !== undefined || flags.sub !== undefined) {
     throw new UsageError(`${flags.role !== undefined ? '--role' : '--sub'} does not apply to check: each check mints its tokens from the contract's identities, one fresh user each`, { hint: '--claims adds claims to every token (e.g. --claims \'{"salon_id":7}\')' });
   }
@@ -114,7 +114,7 @@ async function overridesFrom(flags: CheckFlags): Promise<CheckOverrides> {
     connectTimeoutMs: duration(flags.connectTimeout, 'connectTimeoutMs'),
     only: flags.only,
     auth: await authPlanFromFlags(flags),
-    headers: (await resolveHttpFlags(flags)).headers,
+    headers,
   };
   if (problems.length > 0) throw new UsageError(problems.join('; '));
   return overrides;
