@@ -18,6 +18,9 @@ export function registerCheckCommand(program: Command, run: RunCommand): void {
     .option('--target <url>', "backend base URL (overrides the contract's target)");
   addHttpFlags(command);
   addAuthFlags(command);
+  // The contract names each check's role and every token gets its own user: --role and --sub
+  // are refused (with a hint) rather than offered.
+  for (const option of command.options) if (option.long === '--role' || option.long === '--sub') option.hideHelp();
   command
     .option('--only <check>', 'run only this check (a name in the contract, or a kind); repeatable', collect)
     .option('--heartbeat-interval <duration>', "the backend's heartbeat interval, when it is not the contract's (e.g. 5s)")
