@@ -78,6 +78,8 @@ export async function openProbe(req: ProbeRequest): Promise<Probe> {
   let state: ProbeState | undefined;
   const onAbort = (): void => (state === undefined ? controller.abort() : state.finish('closed'));
   req.signal.addEventListener('abort', onAbort, { once: true });
+  // A check cut off by its timeout may still call open(): nothing must be left open behind it.
+  if (req.signal.aborted) controller.abort();
   let opened: Awaited<ReturnType<typeof getFollowingRedirects>>;
   try {
     opened = await getFollowingRedirects({ url: req.url, headers, token: req.token, dispatcher: req.dispatcher, signal: controller.signal });

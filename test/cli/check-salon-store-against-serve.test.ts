@@ -14,7 +14,8 @@ describe('check salon against ssekit serve', () => {
     const server = await startTestServer({ profiles: ['salon'], ...SHORT });
     const run = await runCheck(contractPath('salon'), server.url, SHORT_CHECK);
     expect(run.exitCode, describeRun(run)).toBe(0);
-    expect(run.names('pass')).toEqual(['headers', 'auth', 'first-event', 'heartbeat', 'events', 'latency', 'server-figures']);
+    expect(run.names('pass')).toEqual(['headers', 'auth', 'first-event', 'customer-first-event', 'customer-routing', 'heartbeat', 'events', 'latency', 'server-figures']);
+    expect(run.evidence('customer-routing')).toBe('1 event checked against their schemas (notification); without a schema: connected');
     expect(run.evidence('first-event')).toMatch(/^connected first, after [\d.]+ m?s, data matches its schema; again on reconnect$/);
     expect(run.evidence('server-figures')).toBe('/api/v1/notifications/stream/stats matches its schema; active_admin_connections 0 → 2 → 0 with 2 streams held, then closed');
   });
