@@ -13,6 +13,7 @@
  *         - {expect: 200}                          # Bearer header
  *         - {in: query, param: token, expect: 200} # ?token=
  */
+import type { TokenPlacement } from '../../transport/auth.js';
 import type { CheckContext, CheckKindRunner } from '../context.js';
 import { describeResponse, fail, pass, skip } from '../evidence.js';
 import { SkipCheck } from '../identities.js';
@@ -67,14 +68,15 @@ export const authRunner: CheckKindRunner<AuthCheck> = {
 
 /** One case: `no token → 401`, or `no token → 403 Forbidden (detail: "Not authenticated"), contract: 401`. */
 async function runCase(spec: AuthCheck, authCase: AuthCase, ctx: CheckContext): Promise<{ text: string; isOk: boolean | undefined }> {
-  const label = caseLabel(spec, authCase);
-  let token;
+  let token: TokenPlacement | undefined;
   try {
     token = authCase.token === 'none' ? undefined : await ctx.token({ as: authCase.as, isExpired: authCase.token === 'expired', queryName: authCase.placement === 'query' ? authCase.param : undefined });
   } catch (error) {
-    if (error instanceof SkipCheck) return { text: `${label}: skipped (${error.message})`, isOk: undefined };
+    if (error instanceof SkipCheck) return { text: `${caseLabel(spec, authCase, authCase.placement === 'query' ? authCase.param : undefined)}: skipped (${error.message})`, isOk: undefined };
     throw error;
   }
+  // Labelled by where the token really went (--token-query moves every token to the query).
+  const label = caseLabel(spec, authCase, token?.queryName);
   const probe = await ctx.open(spec.stream, token);
   probe.close();
   // 200 counts only as an opened stream: a 200 login page is not "allowed in".
@@ -84,9 +86,9 @@ async function runCase(spec: AuthCheck, authCase: AuthCase, ctx: CheckContext): 
   return { text: isOk ? `${label} → ${probe.status}` : `${label} → ${describeResponse(probe)}, contract: ${expected}`, isOk };
 }
 
-function caseLabel(spec: AuthCheck, authCase: AuthCase): string {
+function caseLabel(spec: AuthCheck, authCase: AuthCase, queryName: string | undefined): string {
   if (authCase.token === 'none') return 'no token';
-  const where = authCase.placement === 'query' ? `?${authCase.param}=` : 'Bearer';
+  const where = queryName === undefined ? 'Bearer' : `?${queryName}=`;
   const who = authCase.as === spec.as ? '' : `${authCase.as} `;
   return authCase.token === 'expired' ? `expired ${who}${where}`.replace(/\s+/g, ' ').trim() : `${who}${where}`;
 }

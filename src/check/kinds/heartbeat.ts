@@ -30,7 +30,10 @@ export const readHeartbeatCheck: CheckReader<HeartbeatCheck> = (f, base, env) =>
   const toleranceMs = env.overrides.heartbeatToleranceMs ?? f.duration('tolerance', 1_000);
   if (intervalMs <= 0) f.problem('must be longer than 0', 'interval');
   const intervals = f.integer('intervals', 3, 1);
-  return { ...base, kind: 'heartbeat', shape, intervalMs, toleranceMs, observeMs: env.overrides.heartbeatObserveMs ?? intervals * intervalMs + toleranceMs };
+  const observeMs = env.overrides.heartbeatObserveMs ?? intervals * intervalMs + toleranceMs;
+  // A shorter watch could not tell a missing heartbeat from one still on its way.
+  if (observeMs < intervalMs + toleranceMs) f.problem(`is watched for ${observeMs} ms (--heartbeat-observe), less than one interval + the tolerance (${intervalMs + toleranceMs} ms)`);
+  return { ...base, kind: 'heartbeat', shape, intervalMs, toleranceMs, observeMs };
 };
 
 /** Runs a heartbeat check. */
