@@ -13,6 +13,7 @@ import { registerServeCommand } from './commands/serve.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerStatsCommand } from './commands/stats.js';
+import { registerCheckCommand } from './commands/check.js';
 import { VERSION } from './version.js';
 
 
@@ -77,6 +78,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerPublishCommand(program, run);
   registerBenchCommand(program, run);
   registerStatsCommand(program, run);
+  registerCheckCommand(program, run);
   registerServeCommand(program, run);
 
   try {

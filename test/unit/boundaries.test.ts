@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));
-const ENGINES = new Set(['listen', 'publish', 'bench', 'stats', 'serve']);
+const ENGINES = new Set(['listen', 'publish', 'bench', 'stats', 'serve', 'check']);
 const SHARED = new Set(['transport', 'stream', 'producers', 'server-stats', 'metrics', 'sinks', 'reporters']);
 const PRESENTATION = new Set(['cli', 'sinks', 'reporters']);
 
