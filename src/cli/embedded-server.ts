@@ -19,9 +19,11 @@ export interface EmbeddedServer {
 /** Starts `ssekit serve --port 0 --profile admin-orders` and waits for its "listening on" line. */
 export function startEmbeddedServer(ctx: CliContext, extraArgs: readonly string[] = []): Promise<EmbeddedServer> {
   // Its own process group: a Ctrl-C in the terminal reaches bench alone, which stops the server
-  // only after the leak check (a server killed first makes the verdict always unknown).
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--profile', 'admin-orders', '--heartbeat', '5s', ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // only after the leak check (a server killed first makes the verdict always unknown). Its stdin
+  // is a pipe bench holds open: if bench dies, even by SIGKILL, the pipe closes and the server
+  // shuts down (--exit-on-stdin-end), so no orphan keeps the port.
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--profile', 'admin-orders', '--heartbeat', '5s', '--exit-on-stdin-end', ...extraArgs], {
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...ctx.env, NO_COLOR: '1' },
     detached: true,
   });

@@ -4,6 +4,7 @@
  * and a check cut short is "unknown", never a guess: a leak check interrupted during settle
  * shows no number, and deliveries still within their timeout are unsettled, not lost.
  */
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir as makeTempDir } from '../helpers/temp-dir.js';
@@ -95,5 +96,25 @@ describe('bench phases and interrupts', () => {
     expect(result.events.lost).toBe(0);
     expect(result.events.unsettled).toBeGreaterThan(0);
     expect(result.thresholds.find((t) => t.metric === 'loss')).toMatchObject({ value: 0, passed: true });
+  });
+
+  it('leaves no embedded server behind when bench is killed (SIGKILL: no handler runs)', async () => {
+    const cli = startCli(['bench', '--clients', '2', '--ramp', '0s', '--duration', '60s']);
+    await cli.waitForLine(/^embedded ssekit serve on /, 20_000);
+    const servers = execFileSync('pgrep', ['-P', String(cli.child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    expect(servers).toHaveLength(1);
+    cli.child.kill('SIGKILL');
+    await cli.result();
+    const isAlive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 15_000;
+    while (servers.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(servers.filter(isAlive)).toEqual([]);
   });
 });
