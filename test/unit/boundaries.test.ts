@@ -25,7 +25,7 @@ const sources = files(SRC).map((path) => {
   const text = readFileSync(path, 'utf8');
   const imports = [...text.matchAll(/^\s*import\s[^'"]*['"]([^'"]+)['"]/gm), ...text.matchAll(/^\s*export\s[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1] as string);
   // Value imports only: output layers may name an engine's result *types* (erased at build).
-  const valueImports = [...text.matchAll(/^\s*import\s+(?!type\s)[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1] as string);
+  const valueImports = [...text.matchAll(/^\s*import\s+(?!type\s)[^'"]*['"]([^'"]+)['"]/gm), ...text.matchAll(/^\s*export\s+(?!type\s)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1] as string);
   return { rel, layer: rel.split('/')[0] as string, text, imports, valueImports };
 });
 
@@ -91,5 +91,24 @@ describe('module boundaries', () => {
   it('only cli reads process.env, and only cli/main.ts exits', () => {
     expect(sources.filter((s) => s.layer !== 'cli' && /process\.env\b/.test(s.text)).map((s) => s.rel)).toEqual([]);
     expect(sources.filter((s) => s.rel !== 'cli/main.ts' && /process\.exit\(/.test(s.text)).map((s) => s.rel)).toEqual([]);
+  });
+
+  it('starting the CLI (--version, --help) loads the flag registrations and commander, no engine and no other package', () => {
+    const byRel = new Map(sources.map((s) => [s.rel, s]));
+    const loaded = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (rel: string): void => {
+      if (loaded.has(rel)) return;
+      loaded.add(rel);
+      for (const spec of byRel.get(rel)?.valueImports ?? []) {
+        if (spec.startsWith('.')) visit(relative(SRC, join(SRC, rel, '..', spec)).replace(/\.js$/, '.ts'));
+        else if (!spec.startsWith('node:')) packages.add(spec);
+      }
+    };
+    visit('cli/main.ts');
+    expect([...packages]).toEqual(['commander']);
+    // The commands' work (and jose, undici, the profiles, the fleet) loads in their *-action.ts.
+    const heavy = [...loaded].filter((rel) => /-action\.ts$/.test(rel) || /^(bench|publish|listen|check|stats)\//.test(rel) && !/(churn-modes|types)\.ts$/.test(rel) || /^serve\/(server|profiles|hub)/.test(rel) || /^transport\/(agent|identity|auth)\.ts$/.test(rel));
+    expect(heavy).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@
  * CONTRACTS §5) is one import and one line here; see `../profile.ts` for the interface.
  */
 import type { ProfileFactory } from '../profile.js';
+import type { ProfileName } from '../profile-names.js';
 import { createAdminOrdersProfile } from './admin-orders.js';
 import { createGatewayProfile } from './gateway.js';
 import { createSalonProfile } from './salon.js';
@@ -14,7 +15,6 @@ export const PROFILE_FACTORIES: Readonly<Record<string, ProfileFactory>> = {
   salon: createSalonProfile,
   store: createStoreProfile,
   gateway: createGatewayProfile,
-};
+} satisfies Record<ProfileName, ProfileFactory>;
 
-/** Profile names in table order. */
-export const PROFILE_NAMES: readonly string[] = Object.keys(PROFILE_FACTORIES);
+export { PROFILE_NAMES } from '../profile-names.js';
