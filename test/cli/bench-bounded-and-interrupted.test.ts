@@ -4,7 +4,6 @@
  * and a check cut short is "unknown", never a guess: a leak check interrupted during settle
  * shows no number, and deliveries still within their timeout are unsettled, not lost.
  */
-import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir as makeTempDir } from '../helpers/temp-dir.js';
@@ -12,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { DEV_JWT_SECRET } from '../../src/core/dev-jwt.js';
 import type { BenchResult } from '../../src/metrics/bench-result.js';
 import { parseFaults } from '../../src/serve/faults.js';
+import { childrenOf, survivorsAfter } from '../helpers/processes.js';
 import { startCli } from '../helpers/run-cli.js';
 import { startTestServer } from '../helpers/serve-process.js';
 import { startSseServer } from '../helpers/sse-server.js';
@@ -101,20 +101,10 @@ describe('bench phases and interrupts', () => {
   it('leaves no embedded server behind when bench is killed (SIGKILL: no handler runs)', async () => {
     const cli = startCli(['bench', '--clients', '2', '--ramp', '0s', '--duration', '60s']);
     await cli.waitForLine(/^embedded ssekit serve on /, 20_000);
-    const servers = execFileSync('pgrep', ['-P', String(cli.child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    const servers = childrenOf(cli.child.pid as number);
     expect(servers).toHaveLength(1);
     cli.child.kill('SIGKILL');
     await cli.result();
-    const isAlive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    const deadline = Date.now() + 15_000;
-    while (servers.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(servers.filter(isAlive)).toEqual([]);
+    expect(await survivorsAfter(servers, 15_000)).toEqual([]);
   });
 });

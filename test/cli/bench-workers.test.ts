@@ -4,11 +4,11 @@
  * the leak check done by the parent after every worker closed its streams; one Ctrl-C stops all
  * of them and still writes the merged result, and workers do not outlive a killed parent.
  */
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BenchResult } from '../../src/metrics/bench-result.js';
+import { childrenOf, survivorsAfter } from '../helpers/processes.js';
 import { tempDir as makeTempDir } from '../helpers/temp-dir.js';
 import { runCli, startCli } from '../helpers/run-cli.js';
 import { startTestServer } from '../helpers/serve-process.js';
@@ -17,22 +17,6 @@ import { startSseServer } from '../helpers/sse-server.js';
 const tempDir = (): Promise<string> => makeTempDir('workers');
 
 /** PIDs of a process's children. */
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('bench --workers', () => {
   it('runs 2 workers as shards of one run and merges them: every delivery, no loss, no leak', async () => {
@@ -88,8 +72,6 @@ describe('bench --workers', () => {
     expect(workers).toHaveLength(2);
     cli.child.kill('SIGKILL');
     await cli.result();
-    const deadline = Date.now() + 15_000;
-    while (workers.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(workers.filter(isAlive)).toEqual([]);
+    expect(await survivorsAfter(workers, 15_000)).toEqual([]);
   });
 });
