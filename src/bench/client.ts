@@ -53,7 +53,7 @@ const GET: StreamRequestSpec = { method: 'GET' };
  * Reasons given to undici when ssekit itself ends a request: one instance each, not a new error
  * (with its stack) per client, since a churning or stopping fleet ends thousands at once.
  */
-const FLEET_STOPPED = new Error('the fleet stopped');
+const STOPPED_BY_SSEKIT = new Error('stopped by ssekit');
 const CLOSED_BY_SSEKIT = new Error('closed by ssekit');
 
 /** Why a client is reconnecting (result `reconnects.byReason`). `kicked`: the server closed the stream within `KICK_WINDOW_MS` of opening it. */
@@ -363,7 +363,7 @@ export class BenchClient {
     }
     this.setUp(false, performance.now());
     this.state = STATE_STOPPED;
-    if (!this.isSharedConnection) await this.client.destroy(FLEET_STOPPED).catch(noop);
+    if (!this.isSharedConnection) await this.client.destroy(STOPPED_BY_SSEKIT).catch(noop);
   }
 
   /** Whether the stream is open. */

@@ -32,7 +32,7 @@ export function describeResponse(probe: Probe): string {
   return `${describeStatus(probe.status)}${said === undefined ? '' : ` (${said})`}`;
 }
 
-/** What the server said, quoted as bench and listen quote it: a JSON body's `code`/`error`/`detail`/`message`, else the start of its text. */
+/** What the server said: a JSON body's `code`/`detail`/`message`/`error` (as bench and listen quote it), else the start of its text; quoted and escaped. */
 function describeBody(body: string): string | undefined {
   const text = errorBodySummary(body) ?? body.trim().replace(/\s+/g, ' ');
   return text === '' ? undefined : quoteServerText(text);

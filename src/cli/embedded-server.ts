@@ -24,7 +24,7 @@ export function startEmbeddedServer(ctx: CliContext, extraArgs: readonly string[
   // shuts down (--exit-on-stdin-end), so no orphan keeps the port.
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--profile', 'admin-orders', '--heartbeat', '5s', '--exit-on-stdin-end', ...extraArgs], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...ctx.env, NO_COLOR: '1' },
+    env: embeddedEnv(ctx.env),
     detached: true,
   });
   let output = '';
@@ -60,4 +60,17 @@ export function startEmbeddedServer(ctx: CliContext, extraArgs: readonly string[
       reject(new ConnectError(`the embedded ssekit serve exited (${code ?? 'signal'}) before listening: ${output.slice(0, 300)}`));
     });
   });
+}
+
+/**
+ * serve's settings from the environment are the user's real backend's, not the embedded one's:
+ * with SSEKIT_REDIS_URL set, bench's orders would go out on the user's admin:events channel.
+ * The JWT secret stays: bench signs its tokens with the same one.
+ */
+const SERVE_SETTINGS_FROM_ENV = ['SSEKIT_REDIS_URL', 'SSEKIT_AMQP_URL', 'SSEKIT_SERVE_PORT'] as const;
+
+function embeddedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const child: NodeJS.ProcessEnv = { ...env, NO_COLOR: '1' };
+  for (const name of SERVE_SETTINGS_FROM_ENV) delete child[name];
+  return child;
 }

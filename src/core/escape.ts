@@ -33,9 +33,11 @@ export function quoteServerText(text: string, maxChars = 200): string {
 }
 
 /**
- * The text worth quoting from a JSON error body: the first string among `code`, `error`,
- * `detail` and `message` (CONTRACTS §5 `{"code":"stream_limit"}`; FastAPI's
- * `{"detail":"Not authenticated"}`; its 422 `{"detail":[{"msg":...}]}`; `{"error":{"message":...}}`).
+ * The text worth quoting from a JSON error body: the first string among `code`, `detail`,
+ * `message` and `error` (CONTRACTS §5 `{"code":"stream_limit"}`; FastAPI's
+ * `{"detail":"Not authenticated"}`; its 422 `{"detail":[{"msg":...}]}`; Spring's
+ * `{"error":"Forbidden","message":"…"}`, where `error` is only the status's name;
+ * `{"error":{"message":...}}`).
  * Undefined for a body that is not such JSON. Not escaped: quote it with `quoteServerText`.
  */
 export function errorBodySummary(body: string): string | undefined {
@@ -47,7 +49,7 @@ export function errorBodySummary(body: string): string | undefined {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
   const record = parsed as Record<string, unknown>;
-  for (const field of ['code', 'error', 'detail', 'message']) {
+  for (const field of ['code', 'detail', 'message', 'error']) {
     const text = textOf(record[field]);
     if (text !== undefined) return text;
   }

@@ -9,7 +9,8 @@
  *
  * Adding a profile (e.g. `src/serve/profiles/gateway.ts`, CONTRACTS §5) takes:
  * 1. a file exporting `createGatewayProfile: ProfileFactory`;
- * 2. one line in `PROFILE_FACTORIES` (`src/serve/profiles/index.ts`);
+ * 2. its name in `PROFILE_NAMES` (`src/serve/profile-names.ts`) and one line in
+ *    `PROFILE_FACTORIES` (`src/serve/profiles/index.ts`; the compiler checks the two agree);
  * 3. any profile-specific setting as an optional field of `ProfileSettings` below (and its flag
  *    in `src/cli/commands/serve.ts`), e.g. the AMQP URL.
  * Stream handlers call `request.authenticate(roles)` then `context.openStream(request, principal,

@@ -23,6 +23,7 @@ import { createLogger, type LogWriter, type ServeLogger } from './log.js';
 import { createServeMetrics, type ServeMetrics } from './metrics.js';
 import type { Profile, ProfileContext, ProfileSettings, RouteMethod, RouteRequest, StreamOpener } from './profile.js';
 import { PROFILE_FACTORIES, PROFILE_NAMES } from './profiles/index.js';
+import { isProfileName } from './profile-names.js';
 import { createRouter, parseRequestTarget, type Router } from './router.js';
 import { createClusterLimiter } from './cluster/cluster-limiter.js';
 import { renderWorkerMetrics } from './cluster/cluster-metrics.js';
@@ -150,7 +151,7 @@ interface RequestContext {
 export async function startServer(options: ServeOptions = {}): Promise<ServeHandle> {
   const names = options.profiles ?? PROFILE_NAMES;
   for (const name of names) {
-    if (!(name in PROFILE_FACTORIES)) throw new UsageError(`unknown profile '${name}'`, { hint: `profiles: ${PROFILE_NAMES.join(', ')}` });
+    if (!isProfileName(name)) throw new UsageError(`unknown profile '${name}'`, { hint: `profiles: ${PROFILE_NAMES.join(', ')}` });
   }
   const jwt = options.jwt ?? { secret: DEV_JWT_SECRET };
   const verify = createTokenVerifier(jwt, { allowNoExp: options.allowNoExp });

@@ -226,7 +226,7 @@ interface RefusedResponse {
   readonly hasCredentials: boolean;
 }
 
-/** The typed error for a non-2xx stream response, quoting the body's `code`/`error`/`detail`/`message`. */
+/** The typed error for a non-2xx stream response, quoting the body's `code`/`detail`/`message`/`error`. */
 export function statusErrorFor(refused: RefusedResponse): HttpStatusError {
   const { status } = refused;
   // CONTRACTS §5: the gateway answers 409 {"code":"stream_limit"}; FastAPI {"detail": "..."}.

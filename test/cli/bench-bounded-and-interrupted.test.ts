@@ -7,12 +7,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir as makeTempDir } from '../helpers/temp-dir.js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { DEV_JWT_SECRET } from '../../src/core/dev-jwt.js';
 import type { BenchResult } from '../../src/metrics/bench-result.js';
 import { parseFaults } from '../../src/serve/faults.js';
-import { childrenOf, survivorsAfter } from '../helpers/processes.js';
-import { startCli } from '../helpers/run-cli.js';
+import { childrenOf, isAlive, survivorsAfter } from '../helpers/processes.js';
+import { runCli, startCli } from '../helpers/run-cli.js';
 import { startTestServer } from '../helpers/serve-process.js';
 import { startSseServer } from '../helpers/sse-server.js';
 
@@ -102,9 +102,18 @@ describe('bench phases and interrupts', () => {
     const cli = startCli(['bench', '--clients', '2', '--ramp', '0s', '--duration', '60s']);
     await cli.waitForLine(/^embedded ssekit serve on /, 20_000);
     const servers = childrenOf(cli.child.pid as number);
+    onTestFinished(() => servers.filter(isAlive).forEach((pid) => process.kill(pid, 'SIGKILL')));
     expect(servers).toHaveLength(1);
     cli.child.kill('SIGKILL');
     await cli.result();
     expect(await survivorsAfter(servers, 15_000)).toEqual([]);
+  });
+
+  it("keeps serve's settings from the environment away from the embedded server (they are the user's real backend's)", async () => {
+    // With SSEKIT_REDIS_URL passed on, the embedded serve would publish bench's orders on that
+    // Redis (here: a closed port, so it would not even start).
+    const run = await runCli(['bench', '--clients', '2', '--ramp', '0s', '--duration', '1s', '--leak-grace', '1s'], { env: { SSEKIT_REDIS_URL: 'redis://127.0.0.1:1', SSEKIT_AMQP_URL: 'amqp://127.0.0.1:1', SSEKIT_SERVE_PORT: '1' }, timeoutMs: 60_000 });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/embedded ssekit serve on http:\/\/127\.0\.0\.1:\d+/);
   });
 });

@@ -16,8 +16,6 @@ import { startSseServer } from '../helpers/sse-server.js';
 
 const tempDir = (): Promise<string> => makeTempDir('workers');
 
-/** PIDs of a process's children. */
-
 describe('bench --workers', () => {
   it('runs 2 workers as shards of one run and merges them: every delivery, no loss, no leak', async () => {
     const server = await startTestServer({ profiles: ['admin-orders'] });

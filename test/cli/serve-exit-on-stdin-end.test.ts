@@ -4,9 +4,9 @@
  * closes and serve shuts down as on SIGTERM, so no orphan server is left behind.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { isAlive } from '../helpers/processes.js';
 import { BIN } from '../helpers/run-cli.js';
 import { openStream, until } from '../helpers/serve-process.js';
 
@@ -15,15 +15,6 @@ const LISTENING = /ssekit serve listening on (http:\/\/127\.0\.0\.1:\d+)/;
 /** Resolves with the first match of `pattern` in what `read` returns, polling as output comes. */
 function waitForOutput(read: () => string, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
   return until(() => pattern.exec(read()) ?? undefined, timeoutMs, `${pattern} in:\n${read()}`);
-}
-
-/** True while `pid` is a live process (a zombie nobody reaped yet counts as gone). */
-function isRunning(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 describe('serve --exit-on-stdin-end', () => {
@@ -57,11 +48,11 @@ describe('serve --exit-on-stdin-end', () => {
     parent.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const pid = Number((await waitForOutput(() => stdout, /serve pid (\d+)/))[1]);
     onTestFinished(() => {
-      if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     });
     await waitForOutput(() => stdout, LISTENING);
-    expect(isRunning(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
     parent.kill('SIGKILL');
-    await until(() => !isRunning(pid), 5000, 'serve to exit after its parent was killed');
+    await until(() => !isAlive(pid), 5000, 'serve to exit after its parent was killed');
   });
 });

@@ -1,5 +1,6 @@
 /** Child processes of a test's CLI run: who they are, and whether they are gone. */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /** The pids of `pid`'s direct children (none when it has none). */
 export function childrenOf(pid: number): number[] {
@@ -10,11 +11,10 @@ export function childrenOf(pid: number): number[] {
   }
 }
 
-/** Whether a process with this pid exists. */
+/** Whether `pid` is a live process (a zombie nobody reaped yet counts as gone). */
 export function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
   } catch {
     return false;
   }

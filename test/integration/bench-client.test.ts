@@ -3,6 +3,7 @@
  * sorts responses as transport does, reconnects with Last-Event-ID after the server's
  * X-Reconnect-Delay, and counts into the fleet counters.
  */
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BenchClient, type FleetContext } from '../../src/bench/client.js';
 import { createFleetCounters } from '../../src/bench/fleet-counters.js';
@@ -68,6 +69,22 @@ describe('bench client', () => {
     expect(context.counters.uptime.level).toBe(1);
     await client.stop();
     expect(context.counters.uptime.level).toBe(0);
+  });
+
+  it.each([
+    ['an identity stream', {}, 'data: a\n\n' as string | Uint8Array],
+    ['a gzip stream (its decoder ends with it)', { 'content-encoding': 'gzip' }, new Uint8Array(gzipSync('data: a\n\n'))],
+  ])('stops %s cleanly: the server sees it go, nothing counted as an error or a reconnect', async (_what, headers, body) => {
+    const { server, context, client } = await clientAgainst({ headers: { 'content-type': 'text/event-stream', ...headers }, body, then: 'hold' });
+    await until(() => context.data.length === 1, 'the event');
+    await client.stop();
+    await server.waitForIdle(2_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(context.data).toEqual(['a']);
+    expect(Object.fromEntries(context.counters.errors)).toEqual({});
+    expect(Object.fromEntries(context.counters.reconnects)).toEqual({});
+    expect([context.opened, context.closed, context.counters.uptime.level]).toEqual([1, 1, 0]);
+    expect(server.requests).toHaveLength(1);
   });
 
   it('stops for good on a refusal (401) and counts it, without retrying', async () => {

@@ -20,6 +20,9 @@ describe('error bodies', () => {
     ['{"message":"quota exceeded"}', 'quota exceeded'],
     ['{"error":{"message":"bad key","type":"auth"}}', 'bad key'],
     ['{"error":"invalid_token"}', 'invalid_token'],
+    // Spring Boot: `error` is the status's reason phrase, `message` says what happened.
+    ['{"status":403,"error":"Forbidden","message":"token expired","path":"/events"}', 'token expired'],
+    ['{"error":"Forbidden","detail":"Not authenticated"}', 'Not authenticated'],
   ])('quotes the summary of %s', (body, expected) => {
     expect(errorBodySummary(body)).toBe(expected);
   });

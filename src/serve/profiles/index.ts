@@ -1,6 +1,7 @@
 /**
  * The profile table: name → factory, in mounting and banner order. A new profile (the gateway,
- * CONTRACTS §5) is one import and one line here; see `../profile.ts` for the interface.
+ * CONTRACTS §5) is one import and one line here, and its name in `../profile-names.ts`; see
+ * `../profile.ts` for the interface.
  */
 import type { ProfileFactory } from '../profile.js';
 import type { ProfileName } from '../profile-names.js';
