@@ -7,7 +7,7 @@
 import type { Client } from 'undici';
 import { sleep, waitUntil } from '../core/sleep.js';
 import { BenchClient, type FleetContext } from './client.js';
-import { credentialsFor, type AuthPlan } from '../transport/identity.js';
+import { credentialsFor, type AuthPlan, type Credentials } from '../transport/identity.js';
 import type { Population } from './population.js';
 import type { ChurnMode } from './churn-modes.js';
 
@@ -56,9 +56,7 @@ export function createFleet(options: FleetOptions): Fleet {
   const startClient = async (local: number): Promise<void> => {
     const credentials = await credentialsFor(options.auth, population.globalIndexOf(local));
     const path = population.pathOf(local);
-    const request = population.requestOf(local);
-    const headers = { ...options.headers, ...credentials.headers, ...(request?.contentType === undefined ? {} : { 'content-type': request.contentType }) };
-    const client = new BenchClient(local, context, path + credentials.querySuffix(path), headers, request);
+    const client = new BenchClient(local, context, path + credentials.querySuffix(path), requestHeaders(options, local, credentials), population.requestOf(local));
     clients[local] = client;
     client.start();
   };
@@ -95,6 +93,12 @@ export function createFleet(options: FleetOptions): Fleet {
   };
 }
 
+/** A client's stream request headers: the fleet's, its credentials', and its body's Content-Type. */
+function requestHeaders(options: FleetOptions, local: number, credentials: Credentials): Record<string, string> {
+  const contentType = options.population.requestOf(local)?.contentType;
+  return { ...options.headers, ...credentials.headers, ...(contentType === undefined ? {} : { 'content-type': contentType }) };
+}
+
 /** The stall watchdog: one pass over the fleet per tick, not a timer per stream. */
 function stallPass(clients: readonly (BenchClient | undefined)[], now: number, timeoutMs: number): void {
   for (const client of clients) {
@@ -116,8 +120,7 @@ function createChurner(options: FleetOptions, clients: (BenchClient | undefined)
       (credentials) => {
         const path = population.pathOf(local);
         client.path = path + credentials.querySuffix(path);
-        const contentType = population.requestOf(local)?.contentType;
-        client.churn('token-rotation', backMs, { ...options.headers, ...credentials.headers, ...(contentType === undefined ? {} : { 'content-type': contentType }) });
+        client.churn('token-rotation', backMs, requestHeaders(options, local, credentials));
       },
       (error: unknown) => {
         context.counters.countError('token');

@@ -34,14 +34,20 @@ export interface LeakSampler {
   startSampling(clientCount: () => number): void;
   stopSampling(): Promise<void>;
   /**
-   * After every stream closed: polls until the count is back to the baseline or the grace ends.
-   * `isInterrupted`: the run was cut short; an excess then proves nothing (`unknown`).
+   * After every stream closed: polls until the count is back to the baseline or the grace ends;
+   * an abort during it ends it early (the verdict is then `unknown`, never a guess). A run
+   * already interrupted (`signal` aborted on entry) gets one short look instead, at most
+   * `INTERRUPTED_SETTLE_MS`, that only a second Ctrl-C (which exits) can cut; an excess then
+   * proves nothing.
    */
-  settle(graceMs: number, signal: AbortSignal, isInterrupted?: boolean): Promise<void>;
+  settle(graceMs: number, signal: AbortSignal): Promise<void>;
   report(): LeakReport;
   /** The latest server figure (progress display). */
   readonly latest: number | undefined;
 }
+
+/** Ctrl-C: one more look at the server's count, not a full grace. */
+export const INTERRUPTED_SETTLE_MS = 1_000;
 
 /** Creates the sampler. */
 export function createLeakSampler(options: LeakSamplerOptions): LeakSampler {
@@ -94,11 +100,13 @@ class ServerCountSampler implements LeakSampler {
     this.runSampleCount = this.samples.length;
   }
 
-  async settle(graceMs: number, signal: AbortSignal, isInterrupted = false): Promise<void> {
-    this.graceMs = graceMs;
+  async settle(graceMs: number, runSignal: AbortSignal): Promise<void> {
+    const isInterrupted = runSignal.aborted;
+    this.graceMs = isInterrupted ? Math.min(graceMs, INTERRUPTED_SETTLE_MS) : graceMs;
+    const signal = isInterrupted ? new AbortController().signal : runSignal;
     if (isInterrupted) this.isCutShort = true;
     if (this.options.read === undefined) return;
-    const deadline = performance.now() + graceMs;
+    const deadline = performance.now() + this.graceMs;
     for (;;) {
       this.final = await this.readSafe();
       this.record(this.final, 0);

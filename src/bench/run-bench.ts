@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, type buildConnector, type Dispatcher } from 'undici';
 import { ConnectError, HttpStatusError, ProtocolError, type SsekitError } from '../core/errors.js';
-import { redactUrl } from '../core/redact.js';
 import { sleep } from '../core/sleep.js';
 import type { BenchResult } from '../metrics/bench-result.js';
 import { createMarkerCodec, type MarkerCodec } from '../metrics/correlate.js';
@@ -25,7 +24,8 @@ import { ACCEPT_ENCODING } from '../transport/body-decoder.js';
 import { describeIdentity, identityPolicyOf } from '../transport/identity.js';
 import { createFleetCounters, type FleetCounters } from './fleet-counters.js';
 import { createFleet, type Fleet } from './fleet.js';
-import { createLeakSampler, type LeakSampler, type ReadServerCount } from './leak.js';
+import type { LeakSampler, ReadServerCount } from './leak.js';
+import { createPlanLeakSampler } from './server-count.js';
 import { createPopulation, type Population, type Shard } from './population.js';
 import { createProgressMeter, type BenchPhase, type BenchProgress } from './progress.js';
 import { assembleBenchResult } from './result.js';
@@ -69,8 +69,6 @@ export interface BenchHooks {
 const TICK_MS = 100;
 const PROGRESS_MS = 1000;
 const SWEEP_MS = 250;
-/** Ctrl-C: one more look at the server's count, not a full grace (a second Ctrl-C exits). */
-const INTERRUPTED_SETTLE_MS = 1_000;
 /** After the ramp, clients still connecting get this long at most: a server that kicks them would otherwise hold the run here. */
 const OPEN_WAIT_CAP_MS = 5_000;
 
@@ -157,12 +155,7 @@ function createBenchRun(options: BenchRunOptions, hooks: BenchHooks): BenchRun {
   const latency = createRollingLatency();
   const marker = createMarkerCodec(runId);
   const tracker = createDeliveryTracker({ clients: population.size, marker, timeoutMs: plan.publish?.timeoutMs ?? 5_000, histogram: latency, subscribers: population.subscribers, publishers: shard?.count });
-  const leak = createLeakSampler({
-    read: options.readServerCount,
-    source: plan.serverStats === undefined ? null : redactUrl(resolveAgainst(plan.target, plan.serverStats.url)),
-    metric: plan.serverStats?.metric ?? null,
-    startedAt,
-  });
+  const leak = createPlanLeakSampler(plan, options.readServerCount, startedAt);
   const issues = createRunIssues(hooks);
   const run: BenchRun = {
     options,
@@ -390,8 +383,7 @@ async function settleServer(run: BenchRun): Promise<void> {
   const { hooks, plan } = run;
   run.phase = 'settling';
   hooks.onProgress?.(run.progress.snapshot(run.phase));
-  const isInterrupted = hooks.signal.aborted;
-  await run.leak.settle(isInterrupted ? Math.min(plan.leakGraceMs, INTERRUPTED_SETTLE_MS) : plan.leakGraceMs, isInterrupted ? new AbortController().signal : hooks.signal, isInterrupted);
+  await run.leak.settle(plan.leakGraceMs, hooks.signal);
 }
 
 /** Stops progress and closes the dispatcher. Safe to call twice. */

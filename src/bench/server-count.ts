@@ -12,7 +12,7 @@ import { HttpStatusError, ProtocolError, UsageError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import { fetchServerStats, nearestFigureNames, selectFigure } from '../server-stats/read-stats.js';
 import { credentialsFor } from '../transport/identity.js';
-import type { ReadServerCount } from './leak.js';
+import { createLeakSampler, type LeakSampler, type ReadServerCount } from './leak.js';
 import { resolveAgainst, type BenchPlan } from './scenario.js';
 
 /** Builds the reader for a plan, or undefined when the plan reads no server figure. */
@@ -51,4 +51,10 @@ export async function createServerCountReader(plan: BenchPlan, dispatcher: Dispa
     }
     return value;
   };
+}
+
+/** The leak sampler of a plan's server figure: its source (redacted) and metric named for the report. */
+export function createPlanLeakSampler(plan: BenchPlan, read: ReadServerCount | undefined, startedAt: number): LeakSampler {
+  const stats = plan.serverStats;
+  return createLeakSampler({ read, source: stats === undefined ? null : redactUrl(resolveAgainst(plan.target, stats.url)), metric: stats?.metric ?? null, startedAt });
 }

@@ -26,7 +26,7 @@ import { RESULT_SCHEMA_VERSION, thresholdFiguresOf, type BenchResult, type LeakR
 import { createLatencyHistogram, decodeLatencyHistogram, summarizeLatency, type HistogramBlock, type LatencyHistogram } from '../metrics/histogram.js';
 import type { TimeSeries } from '../metrics/time-series.js';
 import { diagnoseBench } from '../metrics/diagnoses.js';
-import { evaluateThresholds, parseThreshold, type ThresholdVerdict } from '../metrics/thresholds.js';
+import { evaluateThresholds, parseThreshold } from '../metrics/thresholds.js';
 import type { NamedResult } from './result-file.js';
 
 function decode(block: HistogramBlock): LatencyHistogram {
@@ -58,16 +58,39 @@ export interface MergeOutcome {
 
 /** Merges the shards of one sharded bench run (rules in the file comment). */
 export function mergeResults(inputs: readonly NamedResult<BenchResult>[]): MergeOutcome {
+  const { merged, warnings, missingShards } = mergeShards(inputs);
+  const results = inputs.map((i) => i.result);
+  const expressions: string[] = [];
+  for (const r of results) for (const t of r.thresholds) if (!expressions.includes(t.expression)) expressions.push(t.expression);
+  const result: BenchResult = { ...merged, ...judgeMerged(merged, expressions, results.map((r) => r.endReason)) };
+  return { result, warnings, missingShards };
+}
+
+/** The shards' figures added up, not judged yet (`bench --workers` judges them on its own plan). */
+export function mergeShards(inputs: readonly NamedResult<BenchResult>[]): { readonly merged: MergedFigures; readonly warnings: readonly string[]; readonly missingShards: readonly number[] } {
   const missingShards = checkShards(inputs);
   const first = (inputs[0] as NamedResult<BenchResult>).result;
   const warnings = missingShards.length === 0 ? [] : [`shard${missingShards.length === 1 ? '' : 's'} ${missingShards.join(', ')} of ${first.shard?.count ?? '?'} missing: the merged result covers only part of the run`];
-  const merged = sumShards(inputs.map((i) => i.result));
-  const results = inputs.map((i) => i.result);
-  const thresholds = mergeThresholds(results, merged);
-  const isInterrupted = results.some((r) => r.endReason === 'interrupted');
-  const isFailed = thresholds.some((t) => !t.passed) || (thresholds.length === 0 && results.some((r) => r.endReason === 'failed'));
-  const result: BenchResult = { ...merged, endReason: isInterrupted ? 'interrupted' : isFailed ? 'failed' : 'passed', thresholds, diagnoses: diagnoseBench(merged) };
-  return { result, warnings, missingShards };
+  return { merged: sumShards(inputs.map((i) => i.result)), warnings, missingShards };
+}
+
+/** A result's figures without its verdict. */
+export type MergedFigures = Omit<BenchResult, 'thresholds' | 'endReason' | 'diagnoses'>;
+
+/**
+ * Judges merged figures as bench judges a run (`thresholdFiguresOf`): the threshold expressions
+ * on them (shards that each passed can fail together, and the other way round), the end reason
+ * (`interrupted` if any shard was; else `failed` if a threshold failed or, with none at all, if
+ * any shard failed), and the diagnoses. `stats merge` and `bench --workers` both end here.
+ */
+export function judgeMerged(merged: MergedFigures, expressions: readonly string[], shardEnds: readonly BenchResult['endReason'][]): Pick<BenchResult, 'thresholds' | 'endReason' | 'diagnoses'> {
+  const thresholds = evaluateThresholds(
+    expressions.map((expression) => parseThreshold(expression, `result threshold '${expression}'`)),
+    thresholdFiguresOf(merged),
+  );
+  const isInterrupted = shardEnds.includes('interrupted');
+  const isFailed = thresholds.some((t) => !t.passed) || (thresholds.length === 0 && shardEnds.includes('failed'));
+  return { thresholds, endReason: isInterrupted ? 'interrupted' : isFailed ? 'failed' : 'passed', diagnoses: diagnoseBench(merged) };
 }
 
 /** Refuses inputs that are not the shards of one run (one line naming the file); returns the missing shard indexes. */
@@ -97,7 +120,7 @@ function checkShards(inputs: readonly NamedResult<BenchResult>[]): number[] {
 }
 
 /** Adds the shards' figures (histograms decoded and added, counts summed). */
-function sumShards(results: readonly BenchResult[]): Omit<BenchResult, 'thresholds' | 'endReason'> {
+function sumShards(results: readonly BenchResult[]): MergedFigures {
   const first = results[0] as BenchResult;
   const pick = <T>(f: (r: BenchResult) => T): T[] => results.map(f);
   const eventKeys = Object.keys(first.events) as (keyof BenchResult['events'])[];
@@ -213,15 +236,3 @@ function mergeLeaks(results: readonly BenchResult[]): LeakReport {
   };
 }
 
-
-function mergeThresholds(results: readonly BenchResult[], merged: Omit<BenchResult, 'thresholds' | 'endReason'>): ThresholdVerdict[] {
-  const expressions: string[] = [];
-  for (const r of results) for (const t of r.thresholds) if (!expressions.includes(t.expression)) expressions.push(t.expression);
-  // The same figures bench judges its own run on, read from the merged result: shards that
-  // each passed can fail together, and the other way round.
-  const figures = thresholdFiguresOf(merged);
-  return evaluateThresholds(
-    expressions.map((expression) => parseThreshold(expression, `result threshold '${expression}'`)),
-    figures,
-  );
-}

@@ -231,14 +231,17 @@ async function prepareBench(argument: string | undefined, flags: BenchFlags, sou
 
 /** Prints the report, writes every file that can be written (nothing collected is lost), and returns the exit code. */
 async function reportBench(result: BenchResult, flags: BenchFlags, ctx: CliContext): Promise<number> {
+  // Serialized once for -o and --json (a 50,000-client result is large).
+  let json: string | undefined;
+  const resultJson = (): string => (json ??= `${toJson(result)}\n`);
   const writeFailures = await writeOutputFiles([
-    [flags.out, () => `${toJson(result)}\n`],
+    [flags.out, resultJson],
     [flags.junit, () => renderJunit(result)],
     // GitHub's step summary is shared by the job's steps: append.
     [flags.summaryMd, () => renderSummaryMarkdown(result), 'append'],
     [flags.html, () => renderHtmlReport(result, readChartAssets())],
   ]);
-  if (flags.json === true) ctx.stdout.write(`${toJson(result)}\n`);
+  if (flags.json === true) ctx.stdout.write(resultJson());
   else ctx.stdout.write(renderBenchReport(result, { useColor: ctx.useColor, width: ctx.stdout.columns ?? 100 }));
   // One line, the last: `kubectl logs --tail=1` of every pod is a file `stats merge` reads.
   if (flags.resultLine === true) ctx.stdout.write(`${toJson(result, 0)}\n`);

@@ -12,15 +12,10 @@ import { ExitCode, SsekitError, UsageError, isSsekitError } from '../../core/err
 import type { BenchPlan } from '../../bench/scenario.js';
 import { hashPlan } from '../../bench/scenario.js';
 import { runWorkers, type WorkerHandle, type WorkerMessage } from '../../bench/workers.js';
-import { createLeakSampler } from '../../bench/leak.js';
-import { createServerCountReader } from '../../bench/server-count.js';
-import { resolveAgainst } from '../../bench/scenario.js';
-import { redactUrl } from '../../core/redact.js';
-import { thresholdFiguresOf, type BenchResult, type LeakReport } from '../../metrics/bench-result.js';
-import { diagnoseBench } from '../../metrics/diagnoses.js';
-import { evaluateThresholds, parseThreshold } from '../../metrics/thresholds.js';
+import { createPlanLeakSampler, createServerCountReader } from '../../bench/server-count.js';
+import type { BenchResult, LeakReport } from '../../metrics/bench-result.js';
 import { withStreamAgent } from '../../transport/agent.js';
-import { mergeResults } from '../../stats/merge.js';
+import { judgeMerged, mergeShards } from '../../stats/merge.js';
 import type { CliContext } from '../context.js';
 import { executeBench, runWithProgress, type ResolvedHttpFlags } from './bench-action.js';
 
@@ -53,7 +48,7 @@ export async function runWorkersFor(plan: BenchPlan, http: ResolvedHttpFlags, op
   const startAtMs = Date.now() + WORKER_START_MS + plan.rampUpMs + Math.min(plan.connectTimeoutMs, 1_000 + plan.clients / 10);
   const workerPlan: WorkerPlan = { plan: { ...plan, serverStats: undefined, leakGraceMs: 0 }, http, runId: options.runId ?? hashPlan(plan).slice(0, 8), startAtMs, count, localAddresses: sourceAddresses(plan.target, count) };
   return withStreamAgent({ ...http, connectTimeoutMs: plan.connectTimeoutMs }, async (dispatcher) => {
-    const leak = createLeakSampler({ read: await createServerCountReader(plan, dispatcher, http.headers), source: plan.serverStats === undefined ? null : redactUrl(resolveAgainst(plan.target, plan.serverStats.url)), metric: plan.serverStats?.metric ?? null, startedAt: performance.now() });
+    const leak = createPlanLeakSampler(plan, await createServerCountReader(plan, dispatcher, http.headers), performance.now());
     await leak.takeBaseline();
     return runWithProgress(ctx, plan, { startAtMs, runId: workerPlan.runId, workers: count }, async (hooks) => {
       // Sampled beside the workers' summed open streams inside the shared steady state (known
@@ -76,8 +71,7 @@ export async function runWorkersFor(plan: BenchPlan, http: ResolvedHttpFlags, op
       const first = failures[0];
       if (results.length === 0 && first !== undefined) throw new SsekitError('SSEKIT_WORKER', toExitCode(first.exitCode), first.message, { hint: first.hint });
       for (const failure of failures) hooks.onNotice?.(`worker ${failure.index + 1} failed: ${failure.message}`);
-      const isInterrupted = ctx.signal.aborted;
-      await leak.settle(isInterrupted ? Math.min(plan.leakGraceMs, 1_000) : plan.leakGraceMs, isInterrupted ? new AbortController().signal : ctx.signal, isInterrupted);
+      await leak.settle(plan.leakGraceMs, ctx.signal);
       return mergeWorkers(plan, results, leak.report());
     });
   });
@@ -116,15 +110,14 @@ function spawnWorker(plan: WorkerPlan, index: number, ctx: CliContext): WorkerHa
  * for shards on different machines), and the thresholds judged again on all of it.
  */
 function mergeWorkers(plan: BenchPlan, results: readonly BenchResult[], leak: LeakReport): BenchResult {
-  const { result, warnings } = mergeResults(results.map((r, i) => ({ file: `worker ${r.shard?.index ?? i + 1}`, result: r })));
+  const { merged: figures, warnings } = mergeShards(results.map((r, i) => ({ file: `worker ${r.shard?.index ?? i + 1}`, result: r })));
   const maxRssBytes = results.reduce((sum, r) => sum + r.self.maxRssBytes, 0);
   // The parent's plan, not the workers' (theirs has no server figure): the same hash as a run of one process.
   const scenario = { name: plan.name, hash: hashPlan(plan) };
-  const { thresholds: _shardVerdicts, endReason: _shardEnd, diagnoses: _shardDiagnoses, ...merged } = { ...result, scenario, leak, self: { ...result.self, maxRssBytes } };
-  const thresholds = evaluateThresholds(plan.thresholds.map((t) => parseThreshold(t)), thresholdFiguresOf(merged));
-  const isInterrupted = results.some((r) => r.endReason === 'interrupted');
-  const endReason = isInterrupted ? 'interrupted' : thresholds.some((t) => !t.passed) ? 'failed' : 'passed';
-  return { ...merged, thresholds, endReason, diagnoses: [...diagnoseBench(merged), ...warnings] };
+  const merged = { ...figures, scenario, leak, self: { ...figures.self, maxRssBytes } };
+  // Judged on the parent's thresholds: the workers' plans had no server figure, so no leak guard.
+  const verdict = judgeMerged(merged, plan.thresholds, results.map((r) => r.endReason));
+  return { ...merged, ...verdict, diagnoses: [...(verdict.diagnoses ?? []), ...warnings] };
 }
 
 function toExitCode(code: number): SsekitError['exitCode'] {

@@ -105,8 +105,10 @@ export async function publish(producerUrl: string, flags: PublishFlags, ctx: Cli
       ...(isJson ? {} : { onEvent: (event: PublishedEvent) => void ctx.stdout.write(`${reporter.eventLine(event)}\n`) }),
       onStatus: (text) => void ctx.stderr.write(`${text}\n`),
     });
-    const writeFailures = await writeOutputFiles([[flags.out, () => `${toJson(result)}\n`]]);
-    if (isJson) ctx.stdout.write(`${toJson(result)}\n`);
+    let json: string | undefined;
+    const resultJson = (): string => (json ??= `${toJson(result)}\n`);
+    const writeFailures = await writeOutputFiles([[flags.out, resultJson]]);
+    if (isJson) ctx.stdout.write(resultJson());
     else ctx.stdout.write(reporter.summary(result));
     if (writeFailures.length > 0) throw new UsageError(writeFailures.join('; '));
     if (result.endReason === 'interrupted') return ExitCode.interrupted;
