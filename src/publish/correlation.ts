@@ -44,7 +44,12 @@ export function createDeliveryMatcher(correlation: Correlation, tracker: Deliver
       if (id === undefined) return;
       const seq = seqById.get(id);
       if (seq !== undefined) tracker.onSeq(watcher, seq, at);
-      else early.set(id, [...(early.get(id) ?? []), { watcher, at }]);
+      else {
+        // The broadcast usually beats the producer's response: park it (one list per id, appended).
+        let parked = early.get(id);
+        if (parked === undefined) early.set(id, (parked = []));
+        parked.push({ watcher, at });
+      }
     },
     onPublished(seq, result) {
       const parsed = tryParseJson(result.responseText ?? '');

@@ -4,10 +4,12 @@
  * interrupted, so CI that reads only JUnit never records a pass for a run that did not finish.
  */
 import type { CheckResult, CheckRunResult } from '../check/result.js';
+import { xml as xmlText } from './ci.js';
 import { cleanLine } from './check-text.js';
 
+/** Evidence as XML text: one clean line (escaped controls, redacted), then XML-escaped. */
 function xml(text: string): string {
-  return cleanLine(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return xmlText(cleanLine(text));
 }
 
 function testCase(classname: string, check: CheckResult): string {

@@ -3,7 +3,8 @@ import type { BenchResult } from '../metrics/bench-result.js';
 import { formatDuration } from '../core/duration.js';
 import { formatThresholdValue } from './bench-text.js';
 
-function xml(text: string): string {
+/** Text for an XML attribute or element (JUnit files). */
+export function xml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 

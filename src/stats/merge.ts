@@ -23,7 +23,7 @@
  */
 import { UsageError } from '../core/errors.js';
 import { RESULT_SCHEMA_VERSION, thresholdFiguresOf, type BenchResult, type LeakReport } from '../metrics/bench-result.js';
-import { createLatencyHistogram, decodeLatencyHistogram, summarizeLatency, type HistogramBlock, type LatencyHistogram } from '../metrics/histogram.js';
+import { createLatencyHistogram, decodeLatencyHistogram, histogramBlock, type HistogramBlock, type LatencyHistogram } from '../metrics/histogram.js';
 import type { TimeSeries } from '../metrics/time-series.js';
 import { diagnoseBench } from '../metrics/diagnoses.js';
 import { evaluateThresholds, parseThreshold } from '../metrics/thresholds.js';
@@ -37,7 +37,7 @@ function decode(block: HistogramBlock): LatencyHistogram {
 export function mergeHistogramBlocks(blocks: readonly HistogramBlock[]): HistogramBlock {
   const total = createLatencyHistogram();
   for (const block of blocks) total.add(decode(block));
-  return { summary: summarizeLatency(total), hdr: total.encode() };
+  return histogramBlock(total);
 }
 
 function sumMaps(maps: readonly Readonly<Record<string, number>>[]): Record<string, number> {
