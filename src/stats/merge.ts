@@ -222,16 +222,19 @@ function worstLag(results: readonly BenchResult[]): Pick<BenchResult['self'], 'e
 function mergeLeaks(results: readonly BenchResult[]): LeakReport {
   const ranked = [...results].sort((a, b) => b.leak.samples.length - a.leak.samples.length || b.endedAt.localeCompare(a.endedAt));
   const base = (ranked[0] as BenchResult).leak;
-  const known = (values: readonly (number | null)[]): number | null => {
-    const numbers = values.filter((v): v is number => v !== null);
-    return numbers.length === 0 ? null : Math.max(...numbers);
+  const extreme = (values: readonly (number | null | undefined)[], pick: (...numbers: number[]) => number): number | null => {
+    const numbers = values.filter((v): v is number => typeof v === 'number');
+    return numbers.length === 0 ? null : pick(...numbers);
   };
   const verdicts = results.map((r) => r.leak.verdict);
-  const verdict = verdicts.includes('leak') ? 'leak' : verdicts.includes('ok') ? 'ok' : 'unknown';
+  // As conservative as the worst shard: a leak, then a server that lost count of streams.
+  const verdict = verdicts.includes('leak') ? 'leak' : verdicts.includes('undercount') ? 'undercount' : verdicts.includes('ok') ? 'ok' : 'unknown';
   return {
     ...base,
-    leaked: known(results.map((r) => r.leak.leaked)),
-    maxDrift: known(results.map((r) => r.leak.maxDrift)),
+    leaked: extreme(results.map((r) => r.leak.leaked), Math.max),
+    maxDrift: extreme(results.map((r) => r.leak.maxDrift), Math.max),
+    minDrift: extreme(results.map((r) => r.leak.minDrift), Math.min),
+    undercounted: extreme(results.map((r) => r.leak.undercounted), Math.max),
     verdict,
   };
 }

@@ -93,6 +93,19 @@ describe('mergeResults', () => {
     expect(result.endReason).toBe('failed');
   });
 
+  it('keeps an undercount one shard saw (the server lost count of its streams), with the largest shortfall', () => {
+    const a = makeResult({ shard: { index: 1, count: 2 }, leak: { verdict: 'ok', undercounted: 0, minDrift: -1 }, thresholds: [{ expression: 'undercount==0', metric: 'undercount', value: 0, passed: true }] });
+    // Fewer samples than a: the merged report's base is a's, but b's verdict must survive.
+    const b = makeResult({ shard: { index: 2, count: 2 }, leak: { verdict: 'undercount', undercounted: 40, minDrift: -40, samples: [] }, thresholds: [{ expression: 'undercount==0', metric: 'undercount', value: 40, passed: false }] });
+    const { result } = mergeResults([
+      { file: 'a.json', result: a },
+      { file: 'b.json', result: b },
+    ]);
+    expect(result.leak).toMatchObject({ verdict: 'undercount', undercounted: 40, minDrift: -40 });
+    expect(result.thresholds).toEqual([{ expression: 'undercount==0', metric: 'undercount', value: 40, passed: false }]);
+    expect(result.endReason).toBe('failed');
+  });
+
   it('re-judges count thresholds on the summed figures: shards that each passed can fail together', () => {
     const parts = [1, 2, 3].map((index) => makeResult({ shard: { index, count: 3 }, reconnects: { total: 60, byReason: { 'churn-graceful': 60 } }, thresholds: [{ expression: 'reconnects<100', metric: 'reconnects', value: 60, passed: true }] }));
     const { result } = mergeResults(parts.map((result, i) => ({ file: `s${i}.json`, result })));
