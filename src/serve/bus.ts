@@ -17,7 +17,7 @@ import type { ServeLogger } from './log.js';
 export interface BusDelivery {
   /**
    * The message's number on its channel (1, 2, 3, ...), the same in every process, when the bus
-   * orders messages itself (`isSequenced`); undefined with Redis.
+   * orders messages itself (in memory, or the --workers primary); undefined with Redis.
    */
   readonly seq: number | undefined;
   /**
@@ -44,8 +44,6 @@ export interface EventBus {
    * process) or `redis` (every process subscribed to the same Redis).
    */
   readonly kind: 'memory' | 'primary' | 'redis';
-  /** Every process gets every message of a channel in one order, numbered by `seq`. */
-  readonly isSequenced: boolean;
   /** Publishes one message; resolves once the broker accepted it. */
   readonly publish: (channel: string, message: string) => Promise<void>;
   /** Calls `onMessage` for every message on `channel` (from this process or another). */
@@ -62,7 +60,6 @@ export function createMemoryBus(): EventBus {
   const sequences = new Map<string, number>();
   return {
     kind: 'memory',
-    isSequenced: true,
     publish: async (channel, message) => {
       const seq = (sequences.get(channel) ?? 0) + 1;
       sequences.set(channel, seq);
@@ -140,7 +137,6 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
   }
   return {
     kind: 'redis',
-    isSequenced: false,
     publish: async (channel, message) => {
       await publisher.publish(channel, message);
     },

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { HttpError } from './http.js';
 
 /** Seconds a refused client is asked to wait (`Retry-After`; ssekit's clients treat it as a floor). */
-export const FULL_RETRY_AFTER_S = 5;
+const FULL_RETRY_AFTER_S = 5;
 
 /** Admission of TCP connections under a maximum. */
 export class ConnectionGate {

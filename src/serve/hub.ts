@@ -94,10 +94,10 @@ export function createHub(options: HubOptions): Hub {
     broadcast: (group, frame, broadcastOptions) => hub.broadcast(group, frame, broadcastOptions?.filter),
     streams: () => hub.registry,
     countByRole: () => hub.countByRole(),
-    liveCount: () => hub.live.size,
+    liveCount: () => hub.liveCount,
     bufferedBytes: () => {
       let bytes = 0;
-      for (const stream of hub.live) bytes += unsentBytes(stream);
+      for (const stream of hub.liveStreams()) bytes += unsentBytes(stream);
       return bytes;
     },
     close: () => hub.close(),
@@ -107,10 +107,10 @@ export function createHub(options: HubOptions): Hub {
 /** The hub's state and its operations; `createHub` exposes the `Hub` interface over it. */
 class StreamHub {
   readonly registry = new Set<HubStream>();
-  readonly live = new Set<HubStream>();
   private readonly options: HubOptions;
   private readonly now: () => number;
   private readonly groups = new Map<string, Set<HubStream>>();
+  /** The streams not finished yet, by id (in opening order). */
   private readonly byId = new Map<number, HubStream>();
   private readonly limiter: StreamLimiter;
   private readonly writer: StreamWriter;
@@ -181,11 +181,20 @@ class StreamHub {
     return counts;
   }
 
+  /** Streams not finished yet. */
+  get liveCount(): number {
+    return this.byId.size;
+  }
+
+  liveStreams(): IterableIterator<HubStream> {
+    return this.byId.values();
+  }
+
   close(): void {
     this.isClosing = true;
     clearInterval(this.timer);
     this.delayed?.clear();
-    for (const stream of this.live) this.endCleanly(stream, 'shutdown');
+    for (const stream of this.byId.values()) this.endCleanly(stream, 'shutdown');
   }
 
   /** 503 while shutting down; 499 when the client hung up while its token was verified (its 'close' already fired: registering it now would leak it for ever). */
@@ -196,7 +205,6 @@ class StreamHub {
 
   private register(stream: HubStream): void {
     this.registry.add(stream);
-    this.live.add(stream);
     this.byId.set(stream.id, stream);
     for (const group of stream.groups) {
       let members = this.groups.get(group);
@@ -221,7 +229,6 @@ class StreamHub {
   private finish(stream: HubStream, reason: CloseReason): void {
     if (stream.isClosed) return;
     stream.isClosed = true;
-    this.live.delete(stream);
     this.byId.delete(stream.id);
     // At shutdown every place goes at once (and with --workers the primary is stopping too): no
     // release per stream, which costs an IPC message each with --workers.
@@ -316,7 +323,7 @@ class StreamHub {
     // Delayed events first: a heartbeat written in this sweep then proves the event was not due.
     this.delayed?.releaseDue();
     const heartbeatFrames = new Map<HeartbeatSpec, Buffer>();
-    for (const stream of this.live) {
+    for (const stream of this.byId.values()) {
       if (this.sweepFaults(stream, nowMs) || stream.isStalled) continue;
       if (this.options.inactivityTimeoutMs > 0 && nowMs - stream.lastEventAtMs >= this.options.inactivityTimeoutMs) {
         this.endCleanly(stream, 'inactivity');

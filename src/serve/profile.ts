@@ -22,7 +22,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from './auth.js';
 import type { EventBus } from './bus.js';
 import type { Hub } from './hub.js';
-import type { HubStream, OpenStreamOptions, StreamLimitPolicy } from './hub-stream.js';
+import type { HubStream, OpenStreamOptions, StreamLimit, StreamLimitPolicy } from './hub-stream.js';
 import type { ServeLogger } from './log.js';
 import type { ServeMetrics } from './metrics.js';
 import type { ServePeers } from './peers.js';
@@ -109,3 +109,12 @@ export interface Profile {
 
 /** Builds a profile from the shared context. */
 export type ProfileFactory = (context: ProfileContext) => Profile;
+
+/**
+ * A user's stream limit: `--max-streams-per-user` and `--stream-limit-policy` when given, else
+ * the profile's contract (`max` undefined: the contract sets no limit, and there is none).
+ */
+export function userStreamLimit(settings: ProfileSettings, key: string, contract: { readonly max?: number; readonly policy: StreamLimitPolicy }): StreamLimit | undefined {
+  const max = settings.maxStreamsPerUser ?? contract.max;
+  return max === undefined ? undefined : { key, max, policy: settings.streamLimitPolicy ?? contract.policy };
+}

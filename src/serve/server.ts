@@ -22,8 +22,8 @@ import type { StreamLimitPolicy } from './hub-stream.js';
 import { createLogger, type LogWriter, type ServeLogger } from './log.js';
 import { createServeMetrics, type ServeMetrics } from './metrics.js';
 import type { Profile, ProfileContext, ProfileSettings, RouteMethod, RouteRequest, StreamOpener } from './profile.js';
-import { PROFILE_FACTORIES, PROFILE_NAMES } from './profiles/index.js';
-import { isProfileName } from './profile-names.js';
+import { PROFILE_FACTORIES } from './profiles/index.js';
+import { isProfileName, PROFILE_NAMES } from './profile-names.js';
 import { createRouter, parseRequestTarget, type Router } from './router.js';
 import { createClusterLimiter } from './cluster/cluster-limiter.js';
 import { renderWorkerMetrics } from './cluster/cluster-metrics.js';
@@ -409,7 +409,6 @@ async function closeCore(core: ServeCore): Promise<void> {
 async function shutdown(server: Server, core: ServeCore): Promise<void> {
   // Stop accepting first, then end streams with their chunked terminator (a clean end for clients).
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  core.hub.close();
   await closeCore(core);
   // A connection is idle once its response is complete (a stream's terminator handed to the
   // kernel, a producer's answer sent): close those as they become idle, and cut the rest (clients

@@ -21,7 +21,7 @@ export interface StreamLimiter {
 }
 
 /** The 409 every limiter answers over a `reject` limit. */
-export function streamLimitError(max: number): HttpError {
+function streamLimitError(max: number): HttpError {
   return new HttpError(409, 'stream_limit', `at most ${max} stream(s) per user`);
 }
 

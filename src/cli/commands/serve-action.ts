@@ -60,7 +60,7 @@ export async function serve(flags: ServeFlags, ctx: CliContext): Promise<number>
   const { startServer } = await import('../../serve/server.js');
   const handle = await startServer(withLogs);
   try {
-    ctx.stdout.write(await banner(handle, flags));
+    ctx.stdout.write(await banner(handle, flags, options.faults));
     await untilAborted(stopSignal(ctx, flags.exitOnStdinEnd === true));
   } finally {
     await handle.close();
@@ -86,7 +86,7 @@ async function serveAsPrimary(options: ServeOptions, workers: number, flags: Ser
     return error.exitCode;
   }
   try {
-    ctx.stdout.write(await banner({ ...(ready.summary as ServeSummary), url: ready.url, pids: ready.pids }, flags));
+    ctx.stdout.write(await banner({ ...(ready.summary as ServeSummary), url: ready.url, pids: ready.pids }, flags, options.faults));
     await untilAborted(stopSignal(ctx, flags.exitOnStdinEnd === true));
   } finally {
     await cluster.stop();
@@ -247,7 +247,7 @@ async function readPublicKey(path: string, problems: string[]): Promise<string |
  * Start-up output. The first line is for scripts (`ssekit serve listening on <url>`); then
  * where each profile lives and, with the dev secret only, tokens to try.
  */
-async function banner(handle: ServeSummary & { readonly url: string; readonly pids?: readonly number[] }, flags: ServeFlags): Promise<string> {
+async function banner(handle: ServeSummary & { readonly url: string; readonly pids?: readonly number[] }, flags: ServeFlags, faultSet: FaultSet | undefined): Promise<string> {
   const lines = [`ssekit serve listening on ${handle.url}`];
   const width = Math.max(...handle.profiles.flatMap((profile) => profile.routes.map((route) => route.path.length)), '/metrics'.length);
   for (const profile of handle.profiles) {
@@ -257,7 +257,7 @@ async function banner(handle: ServeSummary & { readonly url: string; readonly pi
   lines.push(`  metrics`, `    ${'GET'.padEnd(6)} ${handle.url}${'/metrics'.padEnd(width)}  Prometheus text`);
   lines.push(`fan-out: ${fanOut(handle.busKind, flags)}`);
   if (handle.pids !== undefined) lines.push(`workers: ${handle.pids.length} (pids ${handle.pids.join(', ')})`);
-  const faults = describeFaults(parseFaults(flags.fault ?? []));
+  const faults = faultSet === undefined ? '' : describeFaults(faultSet);
   if (faults !== '') lines.push(`faults: ${faults}`);
   if (handle.isDevSecret) {
     lines.push(`dev tokens (24 h), signed with the public DEV secret '${DEV_JWT_SECRET}': for local testing only, never in production:`);

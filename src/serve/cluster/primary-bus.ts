@@ -26,7 +26,6 @@ export function createPrimaryBus(link: WorkerLink): EventBus {
   };
   return {
     kind: 'primary',
-    isSequenced: true,
     publish: async (channel, message) => {
       await link.request({ op: 'publish', channel, message });
     },

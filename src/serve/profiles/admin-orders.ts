@@ -16,6 +16,7 @@ import { parseBusJson, type BusDelivery } from '../bus.js';
 import { encodeComment, encodeFrame } from '../encode.js';
 import { field, sendJson, viaBroker } from '../http.js';
 import type { ProfileFactory } from '../profile.js';
+import { userStreamLimit } from '../profile.js';
 
 /** CONTRACTS §1: the Redis channel every worker subscribes to. */
 export const ADMIN_EVENTS_CHANNEL = 'admin:events';
@@ -61,7 +62,7 @@ export const createAdminOrdersProfile: ProfileFactory = ({ hub, bus, metrics, lo
             groups: [GROUP],
             heartbeat,
             headers: { 'X-Reconnect-Delay': '3000' },
-            limit: { key: `admin-orders:${principal.userId}`, max: settings.maxStreamsPerUser ?? 1, policy: settings.streamLimitPolicy ?? 'close-oldest' },
+            limit: userStreamLimit(settings, `admin-orders:${principal.userId}`, { max: 1, policy: 'close-oldest' }),
           });
         },
       },

@@ -63,6 +63,7 @@ import type { Principal } from '../auth.js';
 import type { Hub } from '../hub.js';
 import type { HeartbeatSpec } from '../hub-stream.js';
 import type { Profile, ProfileContext, ProfileFactory, RouteRequest } from '../profile.js';
+import { userStreamLimit } from '../profile.js';
 import { createAmqpSource, type AmqpSource, type SourceState } from './gateway-source.js';
 import { createReplayBuffer, planReplay, type BufferedEvent, type ReplayBuffer } from './gateway-replay.js';
 
@@ -225,13 +226,12 @@ class GatewayProfile {
       return;
     }
     const lastEventId = headerValue(request.req.headers['last-event-id']);
-    const { maxStreamsPerUser, streamLimitPolicy } = this.context.settings;
     await this.context.openStream(request, principal, {
       headers,
       groups: [channelGroup(channel), versionGroup(channel, version)],
       scope: { channel, version },
       heartbeat: this.heartbeat,
-      limit: { key: `gateway:${principal.userId}`, max: maxStreamsPerUser ?? DEFAULT_LIMIT, policy: streamLimitPolicy ?? 'reject' },
+      limit: userStreamLimit(this.context.settings, `gateway:${principal.userId}`, { max: DEFAULT_LIMIT, policy: 'reject' }),
       // Planned when the stream is admitted, in the tick it is registered: an event relayed
       // meanwhile is either replayed or live, never lost or doubled.
       initial: () => this.firstFrames(channel, version, lastEventId),

@@ -18,4 +18,3 @@ export const PROFILE_FACTORIES: Readonly<Record<string, ProfileFactory>> = {
   gateway: createGatewayProfile,
 } satisfies Record<ProfileName, ProfileFactory>;
 
-export { PROFILE_NAMES } from '../profile-names.js';

@@ -19,6 +19,7 @@ import type { Principal } from '../auth.js';
 import type { PeerAnswer } from '../cluster/messages.js';
 import type { HeartbeatSpec, HubStream, StreamLimit } from '../hub-stream.js';
 import type { Profile, ProfileContext, ProfileFactory, RouteRequest } from '../profile.js';
+import { userStreamLimit } from '../profile.js';
 
 /** Bus channel for notifications (one per profile, issue 3 "Fan-out"). */
 export const SALON_CHANNEL = 'ssekit:salon:notifications';
@@ -193,10 +194,8 @@ class SalonProfile {
   }
 
   private limitFor(userId: string): StreamLimit | undefined {
-    const { maxStreamsPerUser, streamLimitPolicy } = this.context.settings;
     // The seed sets no per-user limit; one applies only when --max-streams-per-user is given.
-    if (maxStreamsPerUser === undefined) return undefined;
-    return { key: `salon:${userId}`, max: maxStreamsPerUser, policy: streamLimitPolicy ?? 'reject' };
+    return userStreamLimit(this.context.settings, `salon:${userId}`, { policy: 'reject' });
   }
 }
 

@@ -20,6 +20,7 @@ import { field, HttpError, sendJson, viaBroker } from '../http.js';
 import type { Principal } from '../auth.js';
 import type { HeartbeatSpec } from '../hub-stream.js';
 import type { Profile, ProfileContext, ProfileFactory, Route, RouteMethod, RouteRequest } from '../profile.js';
+import { userStreamLimit } from '../profile.js';
 
 /** Bus channel for store events (one per profile). */
 export const STORE_CHANNEL = 'ssekit:store:orders';
@@ -130,12 +131,12 @@ class StoreProfile {
   private async openOrderStream(request: RouteRequest): Promise<void> {
     const principal = await request.authenticate(['admin']);
     const storeId = storeOf(principal);
-    const { maxStreamsPerUser, streamLimitPolicy } = this.context.settings;
     await this.context.openStream(request, principal, {
       groups: [storeGroup(storeId)],
       scope: { store_id: storeId },
       heartbeat: this.heartbeat,
-      limit: maxStreamsPerUser === undefined ? undefined : { key: `store:${principal.userId}`, max: maxStreamsPerUser, policy: streamLimitPolicy ?? 'reject' },
+      // The seed sets no per-user limit; one applies only when --max-streams-per-user is given.
+      limit: userStreamLimit(this.context.settings, `store:${principal.userId}`, { policy: 'reject' }),
       initial: () => encodeJsonEvent('initial', [...this.book.ordersOf(storeId).values()]),
     });
   }
