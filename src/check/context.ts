@@ -24,8 +24,8 @@ export interface CheckContext {
   readonly token: (request: TokenRequest) => Promise<TokenPlacement>;
   /** Opens a stream; every probe is closed when the check ends. */
   readonly open: (pathOrUrl: string, token: TokenPlacement | undefined, options?: { readonly lastEventId?: string }) => Promise<Probe>;
-  /** Calls the producer for one event; `seq` picks its marker. */
-  readonly produce: (step: ProduceStep, seq: number, previousResponse?: string) => Promise<ProduceOutcome>;
+  /** Calls the producer for one event; `seq` picks its marker; `asToken`: as this user (default a fresh one of `step.as`). */
+  readonly produce: (step: ProduceStep, seq: number, previousResponse?: string, asToken?: TokenPlacement) => Promise<ProduceOutcome>;
   /** Waits; false when the check was aborted meanwhile. */
   readonly sleep: (ms: number) => Promise<boolean>;
 }
@@ -54,7 +54,7 @@ export function createCheckContext(plan: CheckPlan, options: { readonly dispatch
       probes.add(probe);
       return probe;
     },
-    produce: (step, seq, previousResponse) => runProduceStep(step, { seq, previousResponse, markerPrefix: options.markerPrefix, url, token: options.tokens.tokenFor, headers: plan.headers, dispatcher: options.dispatcher, timeoutMs: plan.connectTimeoutMs }),
+    produce: (step, seq, previousResponse, asToken) => runProduceStep(step, { seq, previousResponse, asToken, markerPrefix: options.markerPrefix, url, token: options.tokens.tokenFor, headers: plan.headers, dispatcher: options.dispatcher, timeoutMs: plan.connectTimeoutMs }),
     sleep: (ms) => sleep(ms, options.signal),
   };
   return {

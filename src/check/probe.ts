@@ -9,7 +9,7 @@ import { createFrameParser } from '../stream/parse-frames.js';
 import { normalizeType } from '../stream/normalize.js';
 import type { TokenPlacement } from '../transport/auth.js';
 import { discardBody, getFollowingRedirects } from '../transport/follow-redirects.js';
-import { connectErrorFor, headerValue, isEventStreamType } from '../transport/open-stream.js';
+import { connectErrorFor, headerValue, isEventStreamType, lastEventIdHeaderValue, readSmallBody } from '../transport/open-stream.js';
 
 /** An event, with the normalized type (CONTRACTS §2: `event:` or the JSON's `event`/`type`). */
 export interface ProbeEvent {
@@ -41,7 +41,7 @@ export interface Probe {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** 200 with `text/event-stream`. */
   readonly isStream: boolean;
-  /** The body of a response that is not a stream (a refusal), at most 16 KiB. */
+  /** The body of a response that is not a stream (a refusal), at most 64 KiB. */
   readonly body: string;
   readonly openedAtMs: number;
   readonly events: readonly ProbeEvent[];
@@ -66,13 +66,13 @@ export interface ProbeRequest {
   readonly signal: AbortSignal;
 }
 
-const MAX_REFUSAL_BYTES = 16 * 1024;
 const MAX_EVENT_BYTES = 1024 * 1024;
 
 /** Opens a probe; throws a `ConnectError` when the target cannot be reached. */
 export async function openProbe(req: ProbeRequest): Promise<Probe> {
   const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache', ...req.headers };
-  if (req.lastEventId !== undefined && req.lastEventId !== '') headers['last-event-id'] = req.lastEventId;
+  // As UTF-8 bytes, as bench and listen send it (undici refuses a non-Latin-1 header string).
+  if (req.lastEventId !== undefined && req.lastEventId !== '') headers['last-event-id'] = lastEventIdHeaderValue(req.lastEventId);
   const controller = new AbortController();
   // Before the response: abort the request; after it: close the probe (an end of kind `closed`).
   let state: ProbeState | undefined;
@@ -95,7 +95,11 @@ export async function openProbe(req: ProbeRequest): Promise<Probe> {
   });
   const probe = probeOf(state, response, isStream);
   if (isStream) pumpEvents(response.body, state);
-  else await readRefusal(response.body, state);
+  else {
+    // The probe offers no encoding: a refusal's body is read as sent, so its code/detail can be quoted.
+    state.body = await readSmallBody(response.body, 'identity');
+    state.finish('clean');
+  }
   if (req.signal.aborted) state.finish('closed');
   return probe;
 }
@@ -199,21 +203,4 @@ function pumpEvents(body: Dispatcher.ResponseData['body'], state: ProbeState): v
   });
   body.on('end', () => state.finish('clean'));
   body.on('error', () => state.finish('broken'));
-}
-
-/** Reads the (small) body of a refusal so its `code`/`detail` can be quoted. */
-async function readRefusal(body: Dispatcher.ResponseData['body'], state: ProbeState): Promise<void> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      chunks.push(chunk as Buffer);
-      size += (chunk as Buffer).length;
-      if (size >= MAX_REFUSAL_BYTES) break;
-    }
-  } catch {
-    // What arrived is enough to quote.
-  }
-  state.body = Buffer.concat(chunks).toString('utf8').slice(0, MAX_REFUSAL_BYTES);
-  state.finish('clean');
 }

@@ -30,6 +30,8 @@ export interface ProduceOptions {
   readonly markerPrefix: string;
   readonly url: (pathOrUrl: string) => URL;
   readonly token: (request: TokenRequest) => Promise<TokenPlacement>;
+  /** The caller's own token (a logout must come from the user whose stream it ends); default: a fresh one for `step.as`. */
+  readonly asToken?: TokenPlacement | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly dispatcher: Dispatcher;
   readonly timeoutMs: number;
@@ -44,7 +46,7 @@ export async function runProduceStep(step: ProduceStep, options: ProduceOptions)
   const url = options.url(target).href;
   const kind = producerKindOf(url);
   const template = step.body === undefined ? undefined : compileTemplate(fillFromResponse(step.body, options.previousResponse, false));
-  const token = kind === 'http' ? await options.token({ as: step.as }) : undefined;
+  const token = kind === 'http' ? (options.asToken ?? (await options.token({ as: step.as }))) : undefined;
   const producer = createProducer(url, { method: step.method, headers: options.headers, token, dispatcher: options.dispatcher, timeoutMs: options.timeoutMs });
   // The HTTP producer's open() is only a TCP probe; brokers need it to connect.
   if (kind !== 'http') await producer.open();

@@ -160,7 +160,7 @@ function show(url: URL, token: TokenPlacement | undefined): string {
 }
 
 /** Up to 64 KiB of an error body, decoded, as text; whatever could be read if it breaks off. */
-async function readSmallBody(body: Dispatcher.ResponseData['body'], coding: ContentCoding): Promise<string> {
+export async function readSmallBody(body: Dispatcher.ResponseData['body'], coding: ContentCoding): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   const decoded = new Promise<void>((resolve) => {

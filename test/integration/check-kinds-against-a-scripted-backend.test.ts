@@ -14,30 +14,32 @@ import type { CheckRunResult } from '../../src/check/result.js';
 import { withStreamAgent } from '../../src/transport/agent.js';
 import { fixturePath } from '../fixtures/check/check-run.js';
 
-/** The scripted backend: routes by path, remembers its streams, ends the logged-in ones on POST /logout. */
+/** The scripted backend: routes by path, remembers its streams and whose they are; POST /logout ends that user's. */
 function hostileBackend(): (req: IncomingMessage, res: ServerResponse) => void {
-  const streams = new Set<ServerResponse>();
-  let isLoggedOut = false;
-  const openStream = (res: ServerResponse, headers: Record<string, string> = {}): void => {
+  const streams = new Map<ServerResponse, string>();
+  const loggedOut = new Set<string>();
+  const openStream = (res: ServerResponse, user: string, headers: Record<string, string> = {}): void => {
     res.writeHead(200, { 'content-type': 'text/event-stream', ...headers });
     res.flushHeaders();
-    streams.add(res);
+    streams.set(res, user);
     res.on('close', () => streams.delete(res));
   };
   return (req, res) => {
     const path = (req.url ?? '').split('?')[0];
+    const user = req.headers.authorization ?? '';
     if (req.method === 'POST' && path === '/emit') {
       let body = '';
       req.on('data', (c: Buffer) => void (body += c.toString()));
       req.on('end', () => {
-        for (const s of streams) s.write(`data: ${body}\n\n`);
+        for (const s of streams.keys()) s.write(`data: ${body}\n\n`);
         res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
       });
       return;
     }
     if (req.method === 'POST' && path === '/logout') {
-      isLoggedOut = true;
-      for (const s of streams) s.end();
+      // Per user, as a real backend logs out: the caller's streams end, nobody else's.
+      loggedOut.add(user);
+      for (const [s, owner] of streams) if (owner === user) s.end();
       res.writeHead(204).end();
       return;
     }
@@ -47,16 +49,16 @@ function hostileBackend(): (req: IncomingMessage, res: ServerResponse) => void {
       return;
     }
     if (path === '/reset') {
-      openStream(res);
+      openStream(res, user);
       setTimeout(() => res.socket?.destroy(), 300);
       return;
     }
     if (path === '/logged-in') {
-      if (isLoggedOut) res.writeHead(204).end();
-      else openStream(res);
+      if (loggedOut.has(user)) res.writeHead(204).end();
+      else openStream(res, user);
       return;
     }
-    openStream(res, { 'x-reconnect-delay': '3000' });
+    openStream(res, user, { 'x-reconnect-delay': '3000' });
     res.write('retry: 3000\n\nevent: hello\ndata: {}\n\n');
     const timer = setInterval(() => res.write(': ping\n\n'), 300);
     res.on('close', () => clearInterval(timer));

@@ -85,7 +85,8 @@ async function triggerEnd(spec: GracefulEndCheck, ctx: CheckContext, token: Toke
     triggeredAtMs = newer.openedAtMs;
   } else if (trigger.kind === 'request') {
     triggeredAtMs = performance.now();
-    await ctx.produce({ method: trigger.method, url: trigger.url, as: spec.as }, 0);
+    // As the stream's own user: a backend logs out per user, and a stranger's logout ends nothing.
+    await ctx.produce({ method: trigger.method, url: trigger.url, as: spec.as }, 0, undefined, token);
   }
   const waitMs = (trigger.kind === 'inactivity' ? trigger.afterMs : 0) + spec.withinMs;
   await probe.waitFor(() => probe.ended() !== undefined, triggeredAtMs + waitMs - performance.now());
