@@ -69,9 +69,9 @@ export function buildCheckPlan(raw: unknown, overrides: CheckOverrides, source: 
 function readIdentities(top: Fields): Record<string, IdentityClaims> {
   const section = top.section('identities');
   const identities: Record<string, IdentityClaims> = {};
-  for (const [name, claims] of Object.entries(top.mapping('identities') ?? {})) {
-    const value = section?.mapping(name);
-    if (value !== undefined) identities[name] = claims as IdentityClaims;
+  for (const name of section?.keys() ?? []) {
+    const claims = section?.mapping(name);
+    if (claims !== undefined) identities[name] = claims as IdentityClaims;
   }
   return identities;
 }
@@ -101,7 +101,7 @@ function readChecks(top: Fields, defaults: { stream: string; as: string }, env: 
     return [];
   }
   const specs: CheckSpec[] = [];
-  for (const name of Object.keys(top.mapping('checks') ?? {})) {
+  for (const name of section.keys()) {
     const f = section.section(name);
     if (f === undefined) continue;
     const kind = f.string('kind', name) as CheckKind;

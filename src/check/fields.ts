@@ -11,7 +11,6 @@ import { UsageError } from '../core/errors.js';
 /** The problems found in one file. */
 export interface ProblemList {
   readonly add: (line: string) => void;
-  readonly count: () => number;
   /** Throws one `UsageError` listing them all (exit 2), when there are any. */
   readonly throwIfAny: () => void;
 }
@@ -21,7 +20,6 @@ export function createProblemList(source: string): ProblemList {
   const lines: string[] = [];
   return {
     add: (line) => void lines.push(line),
-    count: () => lines.length,
     throwIfAny() {
       if (lines.length === 0) return;
       const first = lines[0] as string;
@@ -32,9 +30,9 @@ export function createProblemList(source: string): ProblemList {
 
 /** Typed reads of one mapping of the contract. */
 export interface Fields {
-  /** Dotted path of this mapping (`checks.heartbeat`), '' at the top. */
-  readonly path: string;
   readonly has: (key: string) => boolean;
+  /** The mapping's keys, in the file's order. */
+  readonly keys: () => string[];
   readonly raw: (key: string) => unknown;
   /** Records a problem about `key` (or the mapping itself). */
   readonly problem: (what: string, key?: string) => void;
@@ -48,7 +46,6 @@ export interface Fields {
   readonly oneOf: <T extends string>(key: string, choices: readonly T[], fallback: T) => T;
   /** A nested mapping, or undefined when absent (a problem when it is not a mapping). */
   readonly section: (key: string) => Fields | undefined;
-  readonly list: (key: string) => readonly unknown[] | undefined;
   /** One mapping or a list of them (`produce:`), a reader each (`produce[1]`); empty when absent. */
   readonly sections: (key: string) => Fields[];
   readonly stringList: (key: string) => readonly string[] | undefined;
@@ -73,8 +70,8 @@ export function readFields(value: unknown, path: string, problems: ProblemList):
   if (!isMapping) problem('must be a mapping');
   const site: Site = { record, where, problem, problems };
   return {
-    path,
     has: (key) => record[key] !== undefined && record[key] !== null,
+    keys: () => Object.keys(record),
     raw: (key) => record[key],
     problem,
     allowOnly(known) {
@@ -135,7 +132,7 @@ function scalarReaders({ record, where, problem }: Site): Pick<Fields, 'string' 
 }
 
 /** Nested mappings and lists. */
-function structureReaders({ record, where, problem, problems }: Site): Pick<Fields, 'section' | 'list' | 'sections' | 'stringList' | 'mapping'> {
+function structureReaders({ record, where, problem, problems }: Site): Pick<Fields, 'section' | 'sections' | 'stringList' | 'mapping'> {
   const list = (key: string): readonly unknown[] | undefined => {
     const v = record[key];
     if (v === undefined || v === null) return undefined;
@@ -148,7 +145,6 @@ function structureReaders({ record, where, problem, problems }: Site): Pick<Fiel
       const v = record[key];
       return v === undefined || v === null ? undefined : readFields(v, where(key), problems);
     },
-    list,
     sections(key) {
       const v = record[key];
       if (v === undefined || v === null) return [];

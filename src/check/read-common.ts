@@ -20,6 +20,12 @@ export type CheckReader<S> = (fields: Fields, base: CheckBase, env: ReadEnv) => 
 export const BASE_KEYS = ['kind', 'cites', 'stream', 'as'] as const;
 
 const METHOD_RE = /^(GET|POST|PUT|PATCH|DELETE)\s+(\S+)$/;
+
+/** `POST /logout` → its method and path; undefined when it is not `<METHOD> <path>`. */
+export function parseRequestLine(text: string): { readonly method: string; readonly url: string } | undefined {
+  const match = METHOD_RE.exec(text.trim());
+  return match === null ? undefined : { method: match[1] as string, url: match[2] as string };
+}
 const STEP_FIELDS = ['request', 'url', 'body', 'as', 'expect'];
 
 /**
@@ -33,9 +39,9 @@ export function readProduceStep(f: Fields, base: CheckBase, env: ReadEnv): Produ
   let url = '';
   const request = f.string('request');
   if (request !== undefined) {
-    const match = METHOD_RE.exec(request.trim());
-    if (match === null) f.problem(`must be '<METHOD> <path>', such as 'POST /orders' (got ${JSON.stringify(request)})`, 'request');
-    else [, method = 'POST', url = ''] = match;
+    const line = parseRequestLine(request);
+    if (line === undefined) f.problem(`must be '<METHOD> <path>', such as 'POST /orders' (got ${JSON.stringify(request)})`, 'request');
+    else ({ method, url } = line);
   } else url = f.string('url') ?? '';
   if (url === '') f.problem("needs 'request: POST /path' or 'url:'");
   const rawBody = f.raw('body');
@@ -67,3 +73,17 @@ export function readSchema(f: Fields, key: string): CompiledSchema | undefined {
   return compiled;
 }
 
+/**
+ * The required `produce:` step of a check whose deliveries are matched by their marker: a
+ * placeholder step after a problem, so reading goes on.
+ */
+export function readNonceStep(f: Fields, base: CheckBase, env: ReadEnv, why: string): ProduceStep {
+  const section = f.section('produce');
+  if (section === undefined) {
+    f.problem('is required', 'produce');
+    return { method: 'POST', url: '', as: base.as };
+  }
+  const produce = readProduceStep(section, base, env);
+  if (produce.body?.includes('{{nonce}}') !== true) f.problem(`needs {{nonce}} in its body: ${why}`, 'produce.body');
+  return produce;
+}

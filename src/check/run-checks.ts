@@ -8,6 +8,7 @@
 import type { Dispatcher } from 'undici';
 import { ConnectError, InterruptedError, SsekitError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
+import { settleOrAbort } from '../core/sleep.js';
 import { discardBody, getFollowingRedirects } from '../transport/follow-redirects.js';
 import { connectErrorFor } from '../transport/open-stream.js';
 import { createCheckContext } from './context.js';
@@ -103,22 +104,9 @@ async function runOne(spec: CheckSpec, state: RunState): Promise<CheckResult> {
 }
 
 /** The check's outcome, or undefined when its signal aborted first (a check stuck on a socket must not hold the run). */
-function runWithin(running: Promise<CheckOutcome>, signal: AbortSignal): Promise<CheckOutcome | undefined> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => resolve(undefined);
-    if (signal.aborted) return resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    running.then(
-      (outcome) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+async function runWithin(running: Promise<CheckOutcome>, signal: AbortSignal): Promise<CheckOutcome | undefined> {
+  // settleOrAbort handles a later rejection of `running`; a rejection before the abort is rethrown here.
+  return (await settleOrAbort(running, signal)) ? await running : undefined;
 }
 
 /** A skip, or a failure saying what went wrong (a producer that refused, a target gone). A bug is rethrown. */

@@ -17,10 +17,8 @@ import type { CheckContext, CheckKindRunner } from '../context.js';
 import { describeResponse, fail, notOpened, pass, quoted, seconds } from '../evidence.js';
 import type { EndTrigger, GracefulEndCheck } from '../plan.js';
 import type { Probe } from '../probe.js';
-import { BASE_KEYS, readIdentity, type CheckReader } from '../read-common.js';
+import { BASE_KEYS, parseRequestLine, readIdentity, type CheckReader } from '../read-common.js';
 import type { CheckOutcome } from '../result.js';
-
-const REQUEST_RE = /^(GET|POST|PUT|PATCH|DELETE)\s+(\S+)$/;
 
 /** Reads `checks.<name>` of kind graceful-end; `--inactivity-timeout` replaces `after`. */
 export const readGracefulEndCheck: CheckReader<GracefulEndCheck> = (f, base, env) => {
@@ -30,9 +28,9 @@ export const readGracefulEndCheck: CheckReader<GracefulEndCheck> = (f, base, env
   if (kind === 'inactivity') trigger = { kind, afterMs: env.overrides.inactivityTimeoutMs ?? f.duration('after', 3_600_000) };
   else if (kind === 'identity') trigger = { kind, as: readIdentity(f, 'identity', '', env) };
   else if (kind === 'request') {
-    const match = REQUEST_RE.exec(f.requiredString('request').trim());
-    if (match === null) f.problem("must be '<METHOD> <path>', such as 'POST /logout'", 'request');
-    trigger = { kind, method: match?.[1] ?? 'POST', url: match?.[2] ?? '' };
+    const line = parseRequestLine(f.requiredString('request'));
+    if (line === undefined) f.problem("must be '<METHOD> <path>', such as 'POST /logout'", 'request');
+    trigger = { kind, method: line?.method ?? 'POST', url: line?.url ?? '' };
   } else trigger = { kind };
   const final = f.section('finalEvent');
   final?.allowOnly(['type', 'data']);

@@ -9,17 +9,14 @@
 import type { CheckKindRunner } from '../context.js';
 import { fail, notOpened, pass, seconds, withFigures } from '../evidence.js';
 import type { LatencyCheck, LatencyGate } from '../plan.js';
-import { BASE_KEYS, readProduceStep, type CheckReader } from '../read-common.js';
+import { BASE_KEYS, readNonceStep, type CheckReader } from '../read-common.js';
 
 const GATES: readonly LatencyGate[] = ['max', 'p50', 'p90', 'p99'];
 
 /** Reads `checks.<name>` of kind latency; `--latency-target` wins. */
 export const readLatencyCheck: CheckReader<LatencyCheck> = (f, base, env) => {
   f.allowOnly([...BASE_KEYS, 'produce', 'count', 'rate', 'target', 'gate', 'timeout']);
-  const section = f.section('produce');
-  if (section === undefined) f.problem('is required', 'produce');
-  const produce = section === undefined ? { method: 'POST', url: '', as: base.as } : readProduceStep(section, base, env);
-  if (section !== undefined && produce.body?.includes('{{nonce}}') !== true) f.problem('needs {{nonce}} in its body: deliveries are matched by it', 'produce.body');
+  const produce = readNonceStep(f, base, env, 'deliveries are matched by it');
   const rate = f.raw('rate');
   if (rate !== undefined && (typeof rate !== 'number' || rate <= 0)) f.problem('must be a positive number of events per second', 'rate');
   return {

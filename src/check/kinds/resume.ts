@@ -11,15 +11,12 @@ import type { CheckContext, CheckKindRunner } from '../context.js';
 import { fail, notOpened, pass, quoted, seconds } from '../evidence.js';
 import type { ResumeCheck } from '../plan.js';
 import type { Probe, ProbeEvent } from '../probe.js';
-import { BASE_KEYS, readProduceStep, type CheckReader } from '../read-common.js';
+import { BASE_KEYS, readNonceStep, type CheckReader } from '../read-common.js';
 
 /** Reads `checks.<name>` of kind resume. */
 export const readResumeCheck: CheckReader<ResumeCheck> = (f, base, env) => {
   f.allowOnly([...BASE_KEYS, 'produce', 'missed', 'within']);
-  const section = f.section('produce');
-  if (section === undefined) f.problem('is required', 'produce');
-  const produce = section === undefined ? { method: 'POST', url: '', as: base.as } : readProduceStep(section, base, env);
-  if (section !== undefined && produce.body?.includes('{{nonce}}') !== true) f.problem('needs {{nonce}} in its body: the replayed events are recognised by it', 'produce.body');
+  const produce = readNonceStep(f, base, env, 'the replayed events are recognised by it');
   return { ...base, kind: 'resume', produce, missed: f.integer('missed', 2, 1), withinMs: f.duration('within', 3_000) };
 };
 

@@ -50,12 +50,14 @@ export const serverFiguresRunner: CheckKindRunner<ServerFiguresCheck> = {
     const sources = [spec.metrics, spec.stats].filter((s): s is FigureSource => s !== undefined);
     const problems: string[] = [];
     const notes: string[] = [];
-    const readers = await Promise.all(sources.map((source) => createReader(source, ctx)));
-    for (const [i, source] of sources.entries()) {
-      const first = await (readers[i] as () => Promise<ServerStats>)();
+    const read = await Promise.all(sources.map(async (source) => ({ source, read: await createReader(source, ctx) })));
+    const counted: CountedSource[] = [];
+    for (const { source, read: readSource } of read) {
+      // The first reading is the shape's evidence and, before any stream of the check opens, the baseline.
+      const first = await readSource();
       shapeOf(source, first, problems, notes);
+      if (source.count !== undefined) counted.push({ source, read: readSource, first });
     }
-    const counted = sources.map((source, i) => ({ source, read: readers[i] as () => Promise<ServerStats> })).filter((r) => r.source.count !== undefined);
     if (counted.length > 0) {
       const lines = await followCounts(spec, counted, ctx);
       if (!Array.isArray(lines)) return lines;
@@ -91,6 +93,8 @@ function shapeOf(source: FigureSource, stats: ServerStats, problems: string[], n
 interface CountedSource {
   readonly source: FigureSource;
   readonly read: () => Promise<ServerStats>;
+  /** The reading taken before the check opened anything. */
+  readonly first: ServerStats;
 }
 
 /**
@@ -100,7 +104,7 @@ interface CountedSource {
  */
 async function followCounts(spec: ServerFiguresCheck, sources: readonly CountedSource[], ctx: CheckContext): Promise<CountLine[] | CheckOutcome> {
   const countAll = async (): Promise<(number | undefined)[]> => Promise.all(sources.map(async ({ source, read }) => selectFigure(await read(), source.count as string)));
-  const baseline = await countAll();
+  const baseline = sources.map(({ source, first }) => selectFigure(first, source.count as string));
   const absent = sources.filter((_s, i) => baseline[i] === undefined).map((s) => `${s.source.count ?? ''} (${s.source.url})`);
   if (absent.length > 0) return fail(`no figure ${absent.join(', ')}`);
   const probes: Probe[] = [];
