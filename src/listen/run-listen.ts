@@ -72,6 +72,8 @@ export interface ListenSink {
   onStatus(stream: ListenStream, status: StreamStatus): void;
   /** The stream's decoded bytes as received (`--raw`); only sinks that want them define it. */
   onChunk?(stream: ListenStream, chunk: Buffer): void;
+  /** False for a sink that shows the bytes, not the events (`--raw`): events are then counted, never built. */
+  readonly showsEvents?: false;
 }
 
 /** How the run ended. */
@@ -165,8 +167,10 @@ function onStreamEvent(run: ListenRun, stream: ListenStream, rawType: string, da
   if (!run.filter(rawType, type, data)) return;
   const isHeartbeat = HEARTBEAT_TYPES.has(type);
   if (!(isHeartbeat && options.isHeartbeatHidden)) {
-    const parsed = tryParseJson(data);
-    run.sink.onEvent({ receivedAt: Date.now(), stream, event: rawType, type, id: lastEventId, data, json: parsed.ok ? { value: parsed.value } : undefined, isHeartbeat });
+    if (run.sink.showsEvents !== false) {
+      const parsed = tryParseJson(data);
+      run.sink.onEvent({ receivedAt: Date.now(), stream, event: rawType, type, id: lastEventId, data, json: parsed.ok ? { value: parsed.value } : undefined, isHeartbeat });
+    }
     run.eventsShown += 1;
     if (options.maxEvents !== undefined && run.eventsShown >= options.maxEvents) finish(run, 'max-events');
   }

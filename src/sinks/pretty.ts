@@ -57,12 +57,15 @@ export function createPrettySink(options: PrettySinkOptions): ListenSink {
       options.write(`${chalk.dim(`${formatClock(receivedAt)} ${tag(stream)}: ${escapeControl(text, false)}`)}\n`);
     },
     onStatus(stream, status) {
-      const text = formatStatus(status, options.showTags);
-      if (text === undefined) return;
       const color = status.kind === 'failed' || status.kind === 'stalled' ? chalk.red : chalk.gray;
-      for (const line of text.split('\n')) options.writeStatus(`${tag(stream)}${color(line)}\n`);
+      for (const line of statusLines(status, options.showTags)) options.writeStatus(`${tag(stream)}${color(line)}\n`);
     },
   };
+}
+
+/** A transition's status lines for stderr (none for quiet ones): the pretty sink's and the other sinks' alike. */
+export function statusLines(status: StreamStatus, isMulti: boolean): string[] {
+  return formatStatus(status, isMulti)?.split('\n') ?? [];
 }
 
 /**

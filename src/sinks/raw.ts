@@ -35,6 +35,7 @@ export function createRawSink(options: RawSinkOptions): ListenSink {
     return state;
   };
   return {
+    showsEvents: false,
     onEvent: noop,
     onComment: noop,
     onChunk(stream, chunk) {

@@ -84,8 +84,7 @@ function hopHeaders(given: Readonly<Record<string, string>>, hop: Hop, isSameOri
 
 /** The Location to follow; a missing, empty or unparsable one fails at once (WHATWG fetch: a network error). */
 function redirectTarget(response: Dispatcher.ResponseData, from: URL, show: (u: URL) => string): URL {
-  const header = response.headers['location'];
-  const location = (Array.isArray(header) ? header[0] : header)?.trim();
+  const location = headerValue(response.headers['location'])?.trim();
   const where = `${response.statusCode} ${location === undefined ? 'without a Location header' : location === '' ? 'with an empty Location header' : `to ${quoteServerText(location, 100)}`}: ${show(from)}`;
   if (location === undefined || location === '') {
     throw new ProtocolError('SSEKIT_BAD_REDIRECT', `server redirected ${where}`, { hint: 'a redirect must say where to go; the server is misconfigured' });
@@ -113,3 +112,8 @@ export function discardBody(body: Dispatcher.ResponseData['body']): void {
 }
 
 function ignore(): void {}
+
+/** The first value of a header. */
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -25,7 +25,7 @@ export interface AuthPlan {
 }
 
 /** The subject a minted token gets when the claims name none: one per client. */
-export const DEFAULT_SUBJECT = 'vu-{{vu}}';
+const DEFAULT_SUBJECT = 'vu-{{vu}}';
 
 /** How identities are shared among the clients of a run. */
 export type IdentityPolicy =
@@ -69,8 +69,8 @@ export function describeIdentity(policy: IdentityPolicy, count: number, noun: st
     case 'shared-subject':
       return count === 1 ? `sub ${policy.subject}` : `one identity for all ${count} ${noun} (sub ${policy.subject})`;
     case 'per-client': {
-      const first = policy.subject.split('{{vu}}').join('0');
-      const last = policy.subject.split('{{vu}}').join(String(Math.max(0, count - 1)));
+      const first = fillTemplate(policy.subject, 0) as string;
+      const last = fillTemplate(policy.subject, Math.max(0, count - 1)) as string;
       return count <= 1 ? `sub ${first}` : `one identity per client (sub ${first} … ${last})`;
     }
   }

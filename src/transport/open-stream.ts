@@ -11,7 +11,9 @@ import { errorBodySummary, escapeControl, quoteServerText } from '../core/escape
 import { redactUrl } from '../core/redact.js';
 import type { TokenPlacement } from './auth.js';
 import { ACCEPT_ENCODING, contentCodingOf, createBodyDecoder, type ContentCoding } from './body-decoder.js';
-import { discardBody, getFollowingRedirects, type GetRequest } from './follow-redirects.js';
+import { discardBody, getFollowingRedirects, headerValue, type GetRequest } from './follow-redirects.js';
+
+export { headerValue };
 
 /** What to open: a request (see `getFollowingRedirects`) plus the stream's last event ID. */
 export interface StreamRequest extends GetRequest {
@@ -43,7 +45,7 @@ export function lastEventIdHeaderValue(lastEventId: string): string {
 }
 
 /** The request headers of a stream: SSE defaults, the caller's headers, the body type, the last event ID. */
-export function streamRequestHeaders(req: Pick<StreamRequest, 'headers' | 'lastEventId' | 'body' | 'contentType'>): Record<string, string> {
+function streamRequestHeaders(req: Pick<StreamRequest, 'headers' | 'lastEventId' | 'body' | 'contentType'>): Record<string, string> {
   const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache', 'accept-encoding': ACCEPT_ENCODING };
   for (const [name, value] of Object.entries(req.headers)) headers[name.toLowerCase()] = value;
   if (req.body !== undefined && req.contentType !== undefined && headers['content-type'] === undefined) headers['content-type'] = req.contentType;
@@ -150,10 +152,6 @@ export function retryAfterMs(headers: Readonly<Record<string, string | string[] 
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
-/** The first value of a header. */
-export function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
 
 function show(url: URL, token: TokenPlacement | undefined): string {
   return redactUrl(url, token?.queryName === undefined ? [] : [token.queryName]);

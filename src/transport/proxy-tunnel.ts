@@ -41,7 +41,7 @@ export function createTunnelConnector(direct: buildConnector.connector, proxy: P
 }
 
 /** Connects to the proxy, asks for `CONNECT authority`, and resolves with the tunnel's socket once it answers 200. */
-export function openTunnel(proxy: URL, authority: string, timeoutMs: number): Promise<Socket> {
+function openTunnel(proxy: URL, authority: string, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const port = Number(proxy.port || DEFAULT_PORTS[proxy.protocol] || 80);
     const socket: Socket = proxy.protocol === 'https:' ? connectTls({ host: proxy.hostname, port, servername: proxy.hostname }) : connectTcp({ host: proxy.hostname, port });

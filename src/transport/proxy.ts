@@ -18,7 +18,7 @@ export interface ProxySettings {
 }
 
 /** Entries always added to NO_PROXY (see the file comment). */
-export const LOOPBACK_NO_PROXY = ['localhost', '127.0.0.1', '[::1]'] as const;
+const LOOPBACK_NO_PROXY = ['localhost', '127.0.0.1', '[::1]'] as const;
 
 /** Reads the proxy variables from an environment record (lower case first). */
 export function proxySettingsFromEnv(env: Readonly<Record<string, string | undefined>>): ProxySettings {

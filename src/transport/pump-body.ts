@@ -32,7 +32,7 @@ export interface PumpOptions {
 }
 
 /** The watchdog saw no byte in time. */
-export class StallError extends ConnectError {
+class StallError extends ConnectError {
   constructor(idleMs: number) {
     super(`no data for ${Math.round(idleMs)} ms`, { code: 'SSEKIT_STALLED' });
   }

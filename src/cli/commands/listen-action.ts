@@ -8,7 +8,8 @@ import { redactText, redactUrl } from '../../core/redact.js';
 import { runListen, type ListenOptions, type ListenResult, type ListenSink, type ListenStream } from '../../listen/run-listen.js';
 import { createNdjsonSink } from '../../sinks/ndjson.js';
 import { createSinkOutput, type SinkOutput } from '../../sinks/output.js';
-import { createPrettySink, formatStatus } from '../../sinks/pretty.js';
+import { createPrettySink, statusLines } from '../../sinks/pretty.js';
+import { escapeControl } from '../../core/escape.js';
 import { createRawSink } from '../../sinks/raw.js';
 import { withStreamAgent } from '../../transport/agent.js';
 import type { TokenPlacement } from '../../transport/auth.js';
@@ -73,14 +74,16 @@ export async function listen(urls: readonly string[], flags: ListenFlags, ctx: C
     isFailFast: flags.failFast === true,
   };
   // Everything is validated: only now take stdout, SIGHUP and the agent.
-  const stop = linkedStop(ctx.signal);
-  const output = createSinkOutput(ctx.stdout, (error) => stop.abort(error));
+  // Ctrl-C, or a stdout that failed, stops the run.
+  const outputFailed = new AbortController();
+  const stop = AbortSignal.any([ctx.signal, outputFailed.signal]);
+  const output = createSinkOutput(ctx.stdout, (error) => outputFailed.abort(error));
   const restart = createRestartTrigger();
   const onHangup = (): void => restart.restart();
   process.on('SIGHUP', onHangup);
   try {
     return await withStreamAgent(http, async (dispatcher) => {
-      const result = await runListen({ ...options, dispatcher, flow: output.gate, restart }, createSink(flags, output, ctx, streams.length > 1), stop.signal);
+      const result = await runListen({ ...options, dispatcher, flow: output.gate, restart }, createSink(flags, output, ctx, streams.length > 1), stop);
       return exitCodeOf(result, { output, ctx, streamCount: streams.length });
     });
   } finally {
@@ -114,21 +117,11 @@ function createSink(flags: ListenFlags, output: SinkOutput, ctx: CliContext, isM
   const write = (text: string): void => output.write(text);
   const writeStatus = (text: string): void => void ctx.stderr.write(text);
   const onStatus = (stream: ListenStream, status: StreamStatus): void => {
-    const text = formatStatus(status, isMulti);
-    if (text === undefined) return;
-    for (const line of text.split('\n')) writeStatus(`${isMulti ? `[${stream.tag}] ` : ''}${line}\n`);
+    for (const line of statusLines(status, isMulti)) writeStatus(`${isMulti ? `[${escapeControl(stream.tag, false)}] ` : ''}${line}\n`);
   };
   if (flags.raw === true) return createRawSink({ write, onStatus });
   if (flags.json === true) return createNdjsonSink({ write, onStatus, showComments: flags.heartbeats === true });
   return createPrettySink({ write, writeStatus, useColor: ctx.useColor, isCompact: flags.compact === true, showHeartbeats: flags.heartbeats === true, showTags: isMulti });
-}
-
-/** An AbortController that follows `outer` (Ctrl-C) and can also be aborted by a stdout failure. */
-function linkedStop(outer: AbortSignal): AbortController {
-  const stop = new AbortController();
-  if (outer.aborted) stop.abort(outer.reason);
-  else outer.addEventListener('abort', () => stop.abort(outer.reason), { once: true });
-  return stop;
 }
 
 /**

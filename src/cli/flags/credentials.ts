@@ -4,6 +4,7 @@
  * one usage error.
  */
 import { readFile } from 'node:fs/promises';
+import { readFlagFile } from './data.js';
 import { UsageError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import { parseDuration } from '../../core/duration.js';
@@ -17,7 +18,7 @@ function wantsMint(flags: AuthFlags): boolean {
 }
 
 /** Parses `--claims`; `UsageError` unless it is a JSON object. */
-export function parseClaims(text: string | undefined): Record<string, unknown> | undefined {
+function parseClaims(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
   let value: unknown;
   try {
@@ -41,7 +42,7 @@ export async function mintFromFlags(flags: AuthFlags, options: { useDevSecret: b
 }
 
 /** Rejects contradictory auth flags (a token and minting flags, claims without a key). */
-export function checkAuthFlags(flags: AuthFlags): void {
+function checkAuthFlags(flags: AuthFlags): void {
   const hasMintOnlyFlags = flags.claims !== undefined || flags.role !== undefined || flags.sub !== undefined;
   if (hasMintOnlyFlags && !wantsMint(flags)) {
     throw new UsageError('--claims/--role/--sub mint a JWT and need --jwt-secret or --jwt-key', { hint: "ssekit serve's dev secret is ssekit-dev-secret-change-me" });
@@ -78,13 +79,8 @@ export async function resolveToken(flags: AuthFlags): Promise<TokenPlacement | u
 }
 
 /** Reads `--jwt-key` (undefined when not given); `UsageError` naming the reason otherwise. */
-export async function readJwtKey(path: string | undefined): Promise<string | undefined> {
-  if (path === undefined) return undefined;
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`--jwt-key: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
-  }
+async function readJwtKey(path: string | undefined): Promise<string | undefined> {
+  return path === undefined ? undefined : readFlagFile(path, '--jwt-key');
 }
 
 /**

@@ -4,8 +4,11 @@ import { UsageError } from '../../core/errors.js';
 
 /** Reads the value of a data flag; a file that cannot be read is one usage error naming the flag. */
 export async function readDataFlag(value: string, flag = '--data'): Promise<string> {
-  if (!value.startsWith('@')) return value;
-  const path = value.slice(1);
+  return value.startsWith('@') ? readFlagFile(value.slice(1), flag) : value;
+}
+
+/** A file a flag names, as text; one usage error naming the flag and the reason when it cannot be read. */
+export async function readFlagFile(path: string, flag: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {

@@ -9,7 +9,7 @@ import { UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { redactUrl } from '../../core/redact.js';
 import type { HttpSettings, HttpVersion } from '../../transport/agent.js';
-import { proxySettingsFromEnv, type ProxySettings } from '../../transport/proxy.js';
+import { hasProxy, proxySettingsFromEnv, type ProxySettings } from '../../transport/proxy.js';
 
 /** The raw flag values. */
 export interface HttpFlags {
@@ -100,7 +100,7 @@ function checkedProxy(settings: ProxySettings): ProxySettings | undefined {
       throw new UsageError(`${name}: '${redactUrl(value)}' is not an http:// or https:// proxy URL`, { hint: 'e.g. HTTPS_PROXY=http://proxy.example:3128; unset it to connect directly' });
     }
   }
-  return settings.httpProxy === undefined && settings.httpsProxy === undefined ? undefined : settings;
+  return hasProxy(settings) ? settings : undefined;
 }
 
 /** Parses a stream/producer URL: http(s) only, `UsageError` otherwise. */
