@@ -38,39 +38,155 @@ export function decodeLatencyHistogram(base64: string): LatencyHistogram {
   return wrap(hdr.decodeFromCompressedBase64(base64, 32, false));
 }
 
+/**
+ * HdrHistogram's bucket layout for this configuration (lowest discernible value 1 µs, 3
+ * significant digits): 2,048 sub-buckets per bucket, the upper half of each used from bucket 1
+ * on. `countsIndexOf` computes the same counts index as the library (its `countsArrayIndex`),
+ * with integer operations instead of its `Math.log2` and `Math.pow`: the test compares the two.
+ */
+const SUB_BUCKET_HALF_COUNT_MAGNITUDE = 10;
+const SUB_BUCKET_HALF_COUNT = 1 << SUB_BUCKET_HALF_COUNT_MAGNITUDE;
+const SUB_BUCKET_MASK = (SUB_BUCKET_HALF_COUNT << 1) - 1;
+/** 32 minus the leading zeros of the smallest value of bucket 1, less one: bucket = this − clz32(value | mask). */
+const BUCKET_INDEX_BASE = 31 - SUB_BUCKET_HALF_COUNT_MAGNITUDE;
+const FIRST_PENDING_LENGTH = 4096;
+
+/** The HdrHistogram counts index of an integer value in [0, 2³²). */
+export function countsIndexOf(value: number): number {
+  const bucket = BUCKET_INDEX_BASE - Math.clz32(value | SUB_BUCKET_MASK);
+  return ((bucket + 1) << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + (value >>> bucket) - SUB_BUCKET_HALF_COUNT;
+}
+
+/** The lowest value HdrHistogram keeps at a counts index (the inverse of `countsIndexOf`). */
+export function lowestValueAt(index: number): number {
+  let bucket = (index >> SUB_BUCKET_HALF_COUNT_MAGNITUDE) - 1;
+  let subBucket = (index & (SUB_BUCKET_HALF_COUNT - 1)) + SUB_BUCKET_HALF_COUNT;
+  if (bucket < 0) {
+    subBucket -= SUB_BUCKET_HALF_COUNT;
+    bucket = 0;
+  }
+  return subBucket * 2 ** bucket;
+}
+
+/**
+ * Values recorded but not yet in the HdrHistogram: counts at the library's own indexes, with
+ * the exact smallest (non-zero) and largest value. Recording is an index computation and an
+ * increment (the library's `recordValue` costs several times that, twice per delivery on the
+ * fleet's hot path); every read moves the pending counts into the histogram first, so what
+ * is read, merged and encoded is exactly what recording each value there would have given.
+ */
+class PendingCounts {
+  counts: Uint32Array | undefined;
+  total = 0;
+  lowIndex = Number.POSITIVE_INFINITY;
+  highIndex = -1;
+  minNonZero = Number.POSITIVE_INFINITY;
+  max = 0;
+
+  record(us: number): void {
+    const index = countsIndexOf(us);
+    let counts = this.counts;
+    if (counts === undefined || index >= counts.length) counts = this.grow(index);
+    counts[index] = (counts[index] as number) + 1;
+    this.total += 1;
+    if (index < this.lowIndex) this.lowIndex = index;
+    if (index > this.highIndex) this.highIndex = index;
+    if (us > this.max) this.max = us;
+    if (us !== 0 && us < this.minNonZero) this.minNonZero = us;
+  }
+
+  private grow(index: number): Uint32Array {
+    let length = this.counts?.length ?? FIRST_PENDING_LENGTH;
+    while (length <= index) length *= 2;
+    const counts = new Uint32Array(length);
+    if (this.counts !== undefined) counts.set(this.counts);
+    this.counts = counts;
+    return counts;
+  }
+
+  /** Moves every pending count into `histogram`, the extremes at their exact values. */
+  flushInto(histogram: Histogram): void {
+    const counts = this.counts;
+    if (this.total === 0 || counts === undefined) return;
+    const minIndex = this.minNonZero === Number.POSITIVE_INFINITY ? -1 : countsIndexOf(this.minNonZero);
+    const maxIndex = countsIndexOf(this.max);
+    for (let index = this.lowIndex; index <= this.highIndex; index++) {
+      let count = counts[index] as number;
+      if (count === 0) continue;
+      counts[index] = 0;
+      if (index === maxIndex) {
+        histogram.recordValueWithCount(this.max, 1);
+        count -= 1;
+      }
+      // The rest of the smallest value's bucket goes in at that value: the bucket's lowest
+      // value would be below the true minimum. Any other bucket's lowest value lies between the two.
+      if (count > 0) histogram.recordValueWithCount(index === minIndex ? this.minNonZero : lowestValueAt(index), count);
+    }
+    this.total = 0;
+    this.lowIndex = Number.POSITIVE_INFINITY;
+    this.highIndex = -1;
+    this.minNonZero = Number.POSITIVE_INFINITY;
+    this.max = 0;
+  }
+
+  clear(): void {
+    if (this.counts !== undefined && this.highIndex >= 0) this.counts.fill(0, this.lowIndex, this.highIndex + 1);
+    this.total = 0;
+    this.lowIndex = Number.POSITIVE_INFINITY;
+    this.highIndex = -1;
+    this.minNonZero = Number.POSITIVE_INFINITY;
+    this.max = 0;
+  }
+}
+
 function wrap(histogram: Histogram): LatencyHistogram {
+  const pending = new PendingCounts();
+  /** The histogram with everything recorded so far. */
+  const settled = (): Histogram => {
+    if (pending.total > 0) pending.flushInto(histogram);
+    return histogram;
+  };
   return {
     recordMs(ms) {
       const us = Math.round(ms * 1000);
-      histogram.recordValue(us < 0 ? 0 : us > HIGHEST_US ? HIGHEST_US : us);
+      // Not a time at all: nothing to record (the library would have failed on it).
+      if (Number.isNaN(us)) return;
+      pending.record(us < 0 ? 0 : us > HIGHEST_US ? HIGHEST_US : us);
     },
     get count() {
-      return histogram.totalCount;
+      return histogram.totalCount + pending.total;
     },
     percentileMs(percentile) {
+      const h = settled();
       // A percentile reads its bucket's highest equivalent value, which can sit a rounding step
       // above the exact maximum: never report a percentile above the max.
-      return histogram.totalCount === 0 ? Number.NaN : Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue) / 1000;
+      return h.totalCount === 0 ? Number.NaN : Math.min(h.getValueAtPercentile(percentile), h.maxValue) / 1000;
     },
     get minMs() {
-      return histogram.totalCount === 0 ? Number.NaN : histogram.minNonZeroValue / 1000;
+      const h = settled();
+      return h.totalCount === 0 ? Number.NaN : h.minNonZeroValue / 1000;
     },
     get maxMs() {
-      return histogram.totalCount === 0 ? Number.NaN : histogram.maxValue / 1000;
+      const h = settled();
+      return h.totalCount === 0 ? Number.NaN : h.maxValue / 1000;
     },
     get meanMs() {
-      return histogram.totalCount === 0 ? Number.NaN : histogram.mean / 1000;
+      const h = settled();
+      return h.totalCount === 0 ? Number.NaN : h.mean / 1000;
     },
     add(other) {
-      histogram.add(other.raw);
+      settled().add(other.raw);
     },
     reset() {
+      pending.clear();
       histogram.reset();
     },
     encode() {
-      return hdr.encodeIntoCompressedBase64(histogram);
+      return hdr.encodeIntoCompressedBase64(settled());
     },
-    raw: histogram,
+    get raw() {
+      return settled();
+    },
   };
 }
 

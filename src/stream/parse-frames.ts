@@ -48,6 +48,7 @@ const CR = 0x0d;
 const COLON = 0x3a;
 const SPACE = 0x20;
 const NUL = 0x00;
+const UTF8 = undefined; // Buffer#toString's default (UTF-8), without its encoding lookup
 const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
 /** Creates a byte-level event-stream parser. */
@@ -108,7 +109,7 @@ export function createFrameParser(handlers: FrameHandlers, options: FrameParserO
     if (first === COLON) {
       if (handlers.onComment !== undefined) {
         const textStart = line[start + 1] === SPACE ? start + 2 : start + 1;
-        handlers.onComment(line.toString('utf8', textStart, end));
+        handlers.onComment(line.toString(UTF8, textStart, end));
       }
       return;
     }
@@ -123,15 +124,15 @@ export function createFrameParser(handlers: FrameHandlers, options: FrameParserO
       const valueBytes = end - valueStart;
       dataBytes += valueBytes + 1;
       if (dataBytes > maxEventBytes) throw tooLarge('an event');
-      const value = valueBytes === 0 ? '' : line.toString('utf8', valueStart, end);
+      const value = valueBytes === 0 ? '' : line.toString(UTF8, valueStart, end);
       dataBuffer = hasData ? `${dataBuffer}\n${value}` : value;
       hasData = true;
     } else if (nameLength === 5 && first === 0x65 && line[start + 1] === 0x76 && line[start + 2] === 0x65 && line[start + 3] === 0x6e && line[start + 4] === 0x74) {
       // event
-      eventType = line.toString('utf8', valueStart, end);
+      eventType = line.toString(UTF8, valueStart, end);
     } else if (nameLength === 2 && first === 0x69 && line[start + 1] === 0x64) {
       // id: WHATWG says a value containing U+0000 NULL is ignored.
-      if (indexWithin(line, NUL, valueStart, end) === end) lastEventIdBuffer = line.toString('utf8', valueStart, end);
+      if (indexWithin(line, NUL, valueStart, end) === end) lastEventIdBuffer = line.toString(UTF8, valueStart, end);
     } else if (nameLength === 5 && first === 0x72 && line[start + 1] === 0x65 && line[start + 2] === 0x74 && line[start + 3] === 0x72 && line[start + 4] === 0x79) {
       // retry: only ASCII digits count; anything else is ignored.
       if (valueStart === end || handlers.onRetry === undefined) return;
@@ -204,7 +205,14 @@ export function createFrameParser(handlers: FrameHandlers, options: FrameParserO
           isAfterCR = true;
           position = lineEnd + 1;
         }
-      } else position = lineEnd + 1;
+      } else {
+        position = lineEnd + 1;
+        // The blank line that ends most events follows at once: dispatch without a search.
+        while (position < length && chunk[position] === LF) {
+          dispatch();
+          position += 1;
+        }
+      }
     }
   }
 
