@@ -10,6 +10,7 @@ import { BenchClient, type FleetContext } from './client.js';
 import { credentialsFor, type AuthPlan, type Credentials } from '../transport/identity.js';
 import type { Population } from './population.js';
 import type { ChurnMode } from './churn-modes.js';
+import { createPacer } from './pacer.js';
 
 /** Options for `createFleet`. */
 export interface FleetOptions {
@@ -37,8 +38,8 @@ export interface Fleet {
   rampUp(rampUpMs: number, signal: AbortSignal): Promise<void>;
   /** Waits until every client is open or refused for good, at most `timeoutMs`. */
   waitForOpen(timeoutMs: number, signal: AbortSignal): Promise<void>;
-  /** One steady-state tick of `tickMs`: churn, then the stall watchdog's pass. */
-  tick(now: number, tickMs: number): void;
+  /** One steady-state tick: the churn due since the previous tick, then the stall watchdog's pass. */
+  tick(now: number): void;
   /** Stops every client and side stream, closing their sockets. */
   stop(): Promise<void>;
 }
@@ -82,8 +83,8 @@ export function createFleet(options: FleetOptions): Fleet {
       const { counters } = context;
       await waitUntil(() => options.openCount() + counters.refusedClients >= n || counters.clientsEverOpened + counters.refusedClients >= n, { timeoutMs, signal });
     },
-    tick(now, tickMs) {
-      churn.tick(tickMs);
+    tick(now) {
+      churn.tick(now);
       if (options.heartbeatTimeoutMs > 0) stallPass(clients, now, options.heartbeatTimeoutMs);
     },
     async stop() {
@@ -107,12 +108,12 @@ function stallPass(clients: readonly (BenchClient | undefined)[], now: number, t
 }
 
 /** Churn: a fraction of the clients per second leave and come back, spread over the ticks. */
-function createChurner(options: FleetOptions, clients: (BenchClient | undefined)[]): { tick(tickMs: number): void; stop(): Promise<void> } {
+function createChurner(options: FleetOptions, clients: (BenchClient | undefined)[]): { tick(now: number): void; stop(): Promise<void> } {
   const { population, context } = options;
   const n = population.size;
   const rotations = new Uint16Array(n);
   const sideStreams = new Set<BenchClient>();
-  let credit = 0;
+  const pacer = createPacer(options.churnRate * n);
 
   const rotateToken = (local: number, client: BenchClient, backMs: number): void => {
     const rotation = (rotations[local] = ((rotations[local] ?? 0) + 1) & 0xffff);
@@ -158,13 +159,9 @@ function createChurner(options: FleetOptions, clients: (BenchClient | undefined)
   };
 
   return {
-    tick(tickMs) {
+    tick(now) {
       if (options.churnRate <= 0 || n === 0) return;
-      credit += (options.churnRate * n * tickMs) / 1000;
-      while (credit >= 1) {
-        credit -= 1;
-        churnOne();
-      }
+      for (let due = pacer.due(now); due > 0; due--) churnOne();
     },
     async stop() {
       await Promise.all([...sideStreams].map((c) => c.stop()));

@@ -309,7 +309,7 @@ async function runSteadyState(run: BenchRun, steadyStart: number): Promise<void>
     while (!hooks.signal.aborted && run.issues.bug === undefined) {
       const now = performance.now();
       if (now >= steadyEnd) return;
-      run.fleet.tick(now, TICK_MS);
+      run.fleet.tick(now);
       await sleep(Math.min(TICK_MS, steadyEnd - now), hooks.signal);
     }
   } finally {

@@ -9,7 +9,8 @@
  * fleet, the delivery tracker, HDR histograms), `eventsource` (npm eventsource v4) and
  * `undici-es` (undici's EventSource).
  *
- * Environment: PERF_STREAMS (default 19000), PERF_PAIRS (default 5), PERF_QUICK=1 for a smoke run.
+ * Environment: PERF_STREAMS (default 19000), PERF_PAIRS (pairs of the CPU and latency comparisons,
+ * default 5), PERF_QUICK=1 for a smoke run.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -150,7 +151,7 @@ async function main(): Promise<void> {
   for (const client of clients) capacity[client] = await measureOne(client, 'capacity', { clients: STREAMS, durationMs: 3000 });
 
   // Below saturation (server and client share the cores here): CPU per delivery at 50,000/s.
-  const throughput = await pairs('throughput', { clients: QUICK ? 200 : 500, rate: QUICK ? 50 : 100, events: QUICK ? 250 : 1000, durationMs: QUICK ? 2500 : 10000 }, QUICK ? 1 : 3);
+  const throughput = await pairs('throughput', { clients: QUICK ? 200 : 500, rate: QUICK ? 50 : 100, events: QUICK ? 250 : 1000, durationMs: QUICK ? 2500 : 10000 }, PAIRS);
   // Latency at 10,000 deliveries/s, in alternating pairs.
   const latency = await pairs('latency', { clients: 500, rate: 20, events: QUICK ? 100 : 300, durationMs: QUICK ? 5000 : 15000 }, PAIRS);
   const highest: Partial<Record<ClientName, { rate: number; steps: Figures[] }>> = {};
