@@ -149,7 +149,7 @@ function wrap(histogram: Histogram): LatencyHistogram {
   return {
     recordMs(ms) {
       const us = Math.round(ms * 1000);
-      // Not a time at all: nothing to record (the library would have failed on it).
+      // Not a time at all: nothing to record (the library would have counted it in no bucket).
       if (Number.isNaN(us)) return;
       pending.record(us < 0 ? 0 : us > HIGHEST_US ? HIGHEST_US : us);
     },
