@@ -35,7 +35,7 @@ export function hasProxy(settings: ProxySettings | undefined): settings is Proxy
 }
 
 /** NO_PROXY with the loopback entries added. */
-export function noProxyWithLoopback(settings: ProxySettings): string {
+function noProxyWithLoopback(settings: ProxySettings): string {
   return [settings.noProxy ?? '', ...LOOPBACK_NO_PROXY].filter((entry) => entry !== '').join(',');
 }
 

@@ -65,11 +65,13 @@ export interface SseServer {
 export interface SseServerOptions {
   /** Serve HTTPS with this key and certificate (PEM). */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /** The loopback address to listen on (default 127.0.0.1). */
+  readonly host?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Starts a server on 127.0.0.1:0 that answers every request per `spec`. */
+/** Starts a server on 127.0.0.1:0 (or `options.host`) that answers every request per `spec`. */
 export async function startSseServer(spec: SseServerSpec, options: SseServerOptions = {}): Promise<SseServer> {
   const requests: RecordedRequest[] = [];
   const open = new Set<ServerResponse>();
@@ -103,9 +105,10 @@ export async function startSseServer(spec: SseServerSpec, options: SseServerOpti
 
   const server: Server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : createServer(onRequest);
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
-  const origin = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const origin = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
 
   let isClosed = false;
   const close = async (): Promise<void> => {

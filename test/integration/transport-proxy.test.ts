@@ -75,6 +75,17 @@ describe('proxies from the environment', () => {
     expect(proxy.tunnels).toHaveLength(1);
   });
 
+  it('never proxies any 127.0.0.0/8 address, as the fleet does (NO_PROXY by host name alone would send 127.0.0.2 to the proxy)', async () => {
+    const server = await startSseServer({ body: 'data: straight\n\n', then: 'hold' }, { host: '127.0.0.2' });
+    // The proxy would tunnel to 127.0.0.1, where nothing listens on that port: only a direct
+    // connection reaches the server.
+    const proxy = await proxyTo(server);
+    const result = await runCli(['listen', `${server.url}`, '--json', '--max-events', '1', '--max-retries', '0'], { env: { HTTP_PROXY: proxy.url, NO_PROXY: 'other.example' } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('straight');
+    expect(proxy.tunnels).toHaveLength(0);
+  });
+
   it('stats reads through HTTP_PROXY too (the shared HTTP flags)', async () => {
     const server = await startSseServer({ status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: 'sse_connections_active 3\n' });
     const proxy = await proxyTo(server);
