@@ -5,11 +5,12 @@
  * liveness is the stall watchdog's job) and TLS is always verified unless `--insecure` was asked
  * for. Over TLS, HTTP/2 is offered by ALPN (the server picks; `http1.1` offers only 1.1); over
  * cleartext `h2-prior-knowledge` speaks h2c without an upgrade, as curl's flag of that name.
- * Proxies: see `proxy.ts` (the Agent) and `proxy-tunnel.ts` (the fleet's connector).
+ * Proxies: `proxy.ts` (which origin goes to which proxy) and `proxy-tunnel.ts` (the CONNECT
+ * tunnel, for the Agent and the fleet alike).
  */
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
-import { Agent, buildConnector, Dispatcher, ProxyAgent } from 'undici';
-import { hasProxy, proxyFor, type ProxySettings } from './proxy.js';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { hasProxy, type ProxySettings } from './proxy.js';
 import { createTunnelConnector } from './proxy-tunnel.js';
 
 /** Which HTTP versions to speak: `negotiate` (ALPN h2 or 1.1 over TLS, 1.1 in cleartext), `http1.1`, or `h2-prior-knowledge` (h2c in cleartext, ALPN over TLS). */
@@ -69,58 +70,11 @@ export function createStreamAgent(options: StreamAgentOptions = {}): Dispatcher 
     connect,
   };
   if (!hasProxy(options.proxy)) return new Agent(agentOptions);
-  // Through a tunnel, the target's TLS (and ALPN) is `requestTls`; `connect` is for the proxy.
-  return new ProxyRouter(options.proxy, new Agent(agentOptions), (uri) => new ProxyAgent({ ...agentOptions, uri, requestTls: connect }));
-}
-
-/**
- * Sends each request to its origin's proxy, or straight, by `proxyFor`: the rule bench's
- * connector follows too (undici's EnvHttpProxyAgent matches NO_PROXY by host name, so
- * 127.0.0.2 would have gone through the proxy). One ProxyAgent per proxy URL, made when first needed.
- */
-class ProxyRouter extends Dispatcher {
-  readonly #settings: ProxySettings;
-  readonly #direct: Dispatcher;
-  readonly #createProxyAgent: (uri: string) => Dispatcher;
-  readonly #proxies = new Map<string, Dispatcher>();
-
-  constructor(settings: ProxySettings, direct: Dispatcher, createProxyAgent: (uri: string) => Dispatcher) {
-    super();
-    this.#settings = settings;
-    this.#direct = direct;
-    this.#createProxyAgent = createProxyAgent;
-  }
-
-  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const proxy = options.origin === undefined ? undefined : proxyFor(new URL(String(options.origin)), this.#settings);
-    if (proxy === undefined) return this.#direct.dispatch(options, handler);
-    let agent = this.#proxies.get(proxy);
-    if (agent === undefined) {
-      agent = this.#createProxyAgent(proxy);
-      this.#proxies.set(proxy, agent);
-    }
-    return agent.dispatch(options, handler);
-  }
-
-  override close(): Promise<void>;
-  override close(callback: () => void): void;
-  override close(callback?: () => void): Promise<void> | void {
-    const done = Promise.all([this.#direct, ...this.#proxies.values()].map((d) => d.close())).then(() => undefined);
-    if (callback === undefined) return done;
-    void done.then(callback, callback);
-  }
-
-  override destroy(): Promise<void>;
-  override destroy(error: Error | null): Promise<void>;
-  override destroy(callback: () => void): void;
-  override destroy(error: Error | null, callback: () => void): void;
-  override destroy(first?: Error | null | (() => void), second?: () => void): Promise<void> | void {
-    const error = typeof first === 'function' ? null : (first ?? null);
-    const callback = typeof first === 'function' ? first : second;
-    const done = Promise.all([this.#direct, ...this.#proxies.values()].map((d) => d.destroy(error))).then(() => undefined);
-    if (callback === undefined) return done;
-    void done.then(callback, callback);
-  }
+  // The fleet's connector: one rule (`proxyFor`, never loopback) and one CONNECT tunnel for
+  // every command. undici's EnvHttpProxyAgent matched NO_PROXY by host name (127.0.0.2 went to
+  // the proxy), and a proxy that closed the tunnel unanswered made its client reconnect in a
+  // tight loop (a closed socket counts as recoverable there).
+  return new Agent({ ...agentOptions, connect: createFleetConnector(options) });
 }
 
 /**

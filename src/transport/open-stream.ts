@@ -277,10 +277,13 @@ export function connectErrorFor(error: unknown, url: URL, token?: TokenPlacement
     return new ConnectError(`TLS failed (${code}): ${where}`, { code: 'SSEKIT_TLS', cause: error, hint: 'add the server CA with --cacert <pem>, or --insecure for a throwaway test server' });
   }
   // An unknown error's message may quote what the server sent (an invalid header): escape it.
-  const text = (code !== undefined ? NET_TEXT[code] : undefined) ?? escapeControl(error instanceof Error ? error.message : String(error), false);
+  const message = escapeControl(error instanceof Error ? error.message : String(error), false);
+  // The tunnel's own errors (proxy-tunnel.ts) keep their words: "connect timed out" would hide the proxy.
+  const isProxy = /\bproxy\b/i.test(message);
+  const text = (isProxy || code === undefined ? undefined : NET_TEXT[code]) ?? message;
   const isKnown = code !== undefined && RETRYABLE_NET_CODES.has(code);
-  // undici's ProxyAgent: "Proxy response (403) !== 200 when HTTP Tunneling".
-  const hint = /\bproxy\b/i.test(text) ? 'the proxy refused the tunnel: check HTTPS_PROXY / HTTP_PROXY, or add the host to NO_PROXY' : undefined;
+  // "Proxy response (403) !== 200 when HTTP Tunneling" (undici's words, kept by the tunnel).
+  const hint = !isProxy ? undefined : /^Proxy response/.test(message) ? 'the proxy refused the tunnel: check HTTPS_PROXY / HTTP_PROXY, or add the host to NO_PROXY' : 'the proxy did not open the tunnel: check that HTTPS_PROXY / HTTP_PROXY is a proxy that answers CONNECT, or add the host to NO_PROXY';
   return new ConnectError(`cannot connect: ${text}: ${where}`, { code: isKnown ? 'SSEKIT_CONNECT' : 'SSEKIT_CONNECT_OTHER', cause: error, hint });
 }
 

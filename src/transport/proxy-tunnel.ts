@@ -1,8 +1,9 @@
 /**
- * A CONNECT tunnel through an HTTP proxy, as a socket connector: for bench's fleet, whose
- * clients each own one undici `Client` and so cannot go through the command's proxy-aware
- * dispatcher. The connector opens the tunnel, then (for https) TLS with ALPN over it; the
- * `Client` never knows. Which requests go through which proxy is `proxyFor` (proxy.ts).
+ * A CONNECT tunnel through an HTTP proxy, as a socket connector: the command dispatcher's
+ * (agent.ts) and bench's fleet's, whose clients each own one undici `Client`. The connector
+ * opens the tunnel, then (for https) TLS with ALPN over it; the `Client` never knows. Which
+ * requests go through which proxy is `proxyFor` (proxy.ts). A tunnel the proxy does not open
+ * fails that connection attempt with a plain error, so undici does not retry it on its own.
  */
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
@@ -62,6 +63,7 @@ function openTunnel(proxy: URL, authority: string, timeoutMs: number): Promise<S
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('error', onError);
+      socket.off('close', onClose);
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head.subarray(0, end).toString('latin1'))?.[1] ?? 0);
       if (status !== 200) return fail(new Error(`Proxy response (${status}) !== 200 when HTTP Tunneling`));
       // Bytes after the proxy's header already belong to the tunnel.
@@ -72,8 +74,10 @@ function openTunnel(proxy: URL, authority: string, timeoutMs: number): Promise<S
       clearTimeout(timer);
       fail(error);
     };
+    const onClose = (): void => onError(new Error(`proxy ${proxy.host} closed the connection without answering CONNECT`));
     socket.on('data', onData);
     socket.on('error', onError);
+    socket.on('close', onClose);
     socket.once(proxy.protocol === 'https:' ? 'secureConnect' : 'connect', () => socket.write(connectRequest(proxy, authority)));
   });
 }

@@ -323,9 +323,14 @@ export interface ConnectProxy {
  * A small HTTP CONNECT proxy on 127.0.0.1:0 (the way clients reach https, and undici reaches
  * http too, through a proxy). Every tunnel goes to `resolve(host, port)`, so tests can name a
  * target host that does not exist (`sse.test`): a request that arrives proves it went through
- * the proxy. `refuse` answers 403 instead, for the error path.
+ * the proxy. `refuse` answers 403 instead, and `unanswered` gives no answer, for the error paths.
  */
-export async function startConnectProxy(options: { resolve: (host: string, port: number) => { host: string; port: number }; refuse?: boolean }): Promise<ConnectProxy> {
+export async function startConnectProxy(options: {
+  resolve: (host: string, port: number) => { host: string; port: number };
+  refuse?: boolean;
+  /** `close`: hang up on a CONNECT without answering; `never`: keep it open, never answering. */
+  unanswered?: 'close' | 'never';
+}): Promise<ConnectProxy> {
   const { connect } = await import('node:net');
   const tunnels: ProxiedTunnel[] = [];
   const sockets = new Set<import('node:net').Socket>();
@@ -342,6 +347,11 @@ export async function startConnectProxy(options: { resolve: (host: string, port:
       client.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
       return;
     }
+    if (options.unanswered === 'close') {
+      client.destroy();
+      return;
+    }
+    if (options.unanswered === 'never') return;
     const [host = '', port = '0'] = (req.url ?? '').split(/:(?=\d+$)/);
     const to = options.resolve(host, Number(port));
     const upstream = connect(to.port, to.host, () => {

@@ -107,6 +107,24 @@ describe('proxies from the environment', () => {
     expect(bad.stderr).not.toContain('pw@');
   });
 
+  it('a proxy that hangs up on CONNECT, or never answers it, is one attempt and exit 3 that names the proxy', async () => {
+    const server = await startSseServer({ body: 'data: never\n\n' });
+    const args = ['listen', `http://${FAKE_HOST}:${server.port}/events`, '--json', '--max-retries', '0', '--connect-timeout', '2s'];
+    const closing = await startConnectProxy({ resolve: () => ({ host: '127.0.0.1', port: server.port }), unanswered: 'close' });
+    const closed = await runCli(args, { env: { HTTP_PROXY: closing.url } });
+    expect(closed.exitCode, closed.stderr).toBe(3);
+    expect(closed.stderr).toMatch(/^ssekit: cannot connect: proxy 127\.0\.0\.1:\d+ closed the connection without answering CONNECT/m);
+    expect(closed.stderr).toMatch(/^hint: the proxy did not open the tunnel/m);
+    // One tunnel asked for, not a reconnect loop inside the HTTP client.
+    expect(closing.tunnels).toHaveLength(1);
+    const silent = await startConnectProxy({ resolve: () => ({ host: '127.0.0.1', port: server.port }), unanswered: 'never' });
+    const timedOut = await runCli(args, { env: { HTTP_PROXY: silent.url } });
+    expect(timedOut.exitCode, timedOut.stderr).toBe(3);
+    expect(timedOut.stderr).toMatch(/^ssekit: cannot connect: proxy 127\.0\.0\.1:\d+ did not open a tunnel in 2000 ms/m);
+    expect(silent.tunnels).toHaveLength(1);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it("bench's fleet connector tunnels too: a per-client undici Client reaches http and https targets through the proxy", async ({ skip }) => {
     if (certs === undefined) return skip('openssl not available to make a test CA');
     const read = async (origin: string, settings: HttpSettings): Promise<string> => {
