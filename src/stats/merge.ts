@@ -166,9 +166,11 @@ function sumShards(results: readonly BenchResult[]): MergedFigures {
 
 /**
  * The shards' series side by side on one clock: each shard's buckets shifted by how much later
- * than the first it started, at the coarsest bucket width of them. Counts and open streams add
- * up; the server's count is one server's (the first shard's that read it); latency p99 is the
- * worst shard's and p50 the count-weighted mean (the merged histogram stays exact); lag the worst.
+ * than the first it started, at the coarsest bucket width of them. Counts add up; open streams
+ * too, each shard's as it stood at the end of the bucket (what `open` means in one run's series,
+ * whose own coarsening keeps the later bucket's level); the server's count is one server's (the
+ * first shard's that read it); latency p99 is the worst shard's and p50 the count-weighted mean
+ * (the merged histogram stays exact); lag the worst.
  */
 function mergeSeriesOf(results: readonly BenchResult[]): { series?: TimeSeries } {
   const withSeries = results.filter((r) => r.series !== undefined);
@@ -184,10 +186,12 @@ function mergeSeriesOf(results: readonly BenchResult[]): { series?: TimeSeries }
   for (const r of withSeries) {
     const series = r.series as TimeSeries;
     const offsetMs = Date.parse(r.startedAt) - t0;
+    // This shard's level at the end of each merged bucket: its last bucket that falls there.
+    const openAtEnd = new Map<number, number>();
     series.open.forEach((open, i) => {
       const at = Math.min(length - 1, Math.floor((offsetMs + i * series.bucketMs) / bucketMs));
       const weight = series.deliveries[i] ?? 0;
-      merged.open[at] = (merged.open[at] ?? 0) + open / (bucketMs / series.bucketMs);
+      openAtEnd.set(at, open);
       merged.server[at] ??= series.server[i] ?? null;
       for (const key of ['deliveries', 'connects', 'reconnects', 'errors'] as const) merged[key][at] = (merged[key][at] ?? 0) + (series[key][i] ?? 0);
       merged.lagMs[at] = Math.max(merged.lagMs[at] ?? 0, series.lagMs[i] ?? 0);
@@ -199,12 +203,12 @@ function mergeSeriesOf(results: readonly BenchResult[]): { series?: TimeSeries }
       }
       if (bucketP99 !== null && bucketP99 !== undefined) p99[at] = Math.max(p99[at] ?? 0, bucketP99);
     });
+    for (const [at, open] of openAtEnd) merged.open[at] = (merged.open[at] ?? 0) + open;
   }
   return {
     series: {
       bucketMs,
       ...merged,
-      open: merged.open.map(Math.round),
       latencyP50Ms: p50Sum.map((sum, i) => ((p50Weight[i] ?? 0) === 0 ? null : sum / (p50Weight[i] as number))),
       latencyP99Ms: p99,
     },

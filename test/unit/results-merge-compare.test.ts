@@ -200,6 +200,24 @@ describe('validateResult', () => {
 });
 
 describe('time series (schema v2)', () => {
+  it("merges shards' series on one clock: counts add up, open streams as each shard held them at the end of the bucket", () => {
+    const seriesOf = (bucketMs: number, open: number[], deliveries: number[]) => {
+      const none = open.map(() => null);
+      const zeros = open.map(() => 0);
+      return { bucketMs, open, server: none, deliveries, latencyP50Ms: none, latencyP99Ms: none, connects: zeros, reconnects: zeros, errors: zeros, lagMs: zeros };
+    };
+    const shard = (index: number, series: ReturnType<typeof seriesOf>): NamedResult => ({
+      file: `shard-${index}.json`,
+      result: { ...makeResult({ shard: { index, count: 2 } }), schemaVersion: 2, series },
+    });
+    // One shard at 1 s buckets ramping 10 → 40, the other already coarsened to 2 s buckets.
+    const { result } = mergeResults([shard(1, seriesOf(1000, [10, 20, 30, 40], [1, 2, 3, 4])), shard(2, seriesOf(2000, [5, 7], [10, 20]))]);
+    expect(result.series?.bucketMs).toBe(2000);
+    // The end of each 2 s bucket: 20 + 5 and 40 + 7 (a mean over the bucket would give 15 + 5, 35 + 7).
+    expect(result.series?.open).toEqual([25, 47]);
+    expect(result.series?.deliveries).toEqual([13, 27]);
+  });
+
   it('reads a version 1 file (no series) and a version 2 one', () => {
     const v1 = validateResult(JSON.parse(JSON.stringify({ ...makeResult(), schemaVersion: 1 })), 'v1.json');
     expect(v1.kind === 'bench' && v1.series).toBeUndefined();
