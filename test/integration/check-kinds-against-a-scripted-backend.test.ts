@@ -76,10 +76,33 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function runHostile(): Promise<CheckRunResult> {
-  const origin = await listen(hostileBackend());
-  const plan = buildCheckPlan(await readContractFile(fixturePath('hostile.yaml')), { target: origin, auth: { jwtSecret: 'test-secret' } }, 'hostile.yaml');
+async function runContract(file: string, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<CheckRunResult> {
+  const origin = await listen(handler);
+  const plan = buildCheckPlan(await readContractFile(fixturePath(file)), { target: origin, auth: { jwtSecret: 'test-secret' } }, file);
   return withStreamAgent({}, (dispatcher) => runChecks(plan, { dispatcher, signal: new AbortController().signal, version: 'test' }));
+}
+
+const runHostile = (): Promise<CheckRunResult> => runContract('hostile.yaml', hostileBackend());
+
+/**
+ * A backend whose gauge still counts one stream (an earlier client's, closed but not yet
+ * unregistered) until `lingerMs` after the first reading, then counts its open streams exactly.
+ */
+function lingeringBackend(lingerMs: number): (req: IncomingMessage, res: ServerResponse) => void {
+  let firstReadAt: number | undefined;
+  let open = 0;
+  return (req, res) => {
+    if ((req.url ?? '').startsWith('/metrics')) {
+      firstReadAt ??= performance.now();
+      const lingering = performance.now() - firstReadAt < lingerMs ? 1 : 0;
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(`# TYPE sse_connections_active gauge\nsse_connections_active{role="admin"} ${open + lingering}\n`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    open += 1;
+    res.on('close', () => void (open -= 1));
+  };
 }
 
 describe('check kinds against a scripted backend', () => {
@@ -100,5 +123,12 @@ describe('check kinds against a scripted backend', () => {
     expect(byName['logout']).toMatchObject({ status: 'pass' });
     expect(byName['logout']?.evidence).toMatch(/^a clean end \d+ ms after POST \/logout; a reconnect got 204$/);
     expect(result).toMatchObject({ endReason: 'failed', counts: { passed: 2, failed: 5, skipped: 0 } });
+  });
+
+  it("server-figures waits for the count to hold still before taking it as the baseline (an earlier stream's unregistering is not this check's)", async () => {
+    const result = await runContract('lingering.yaml', lingeringBackend(100));
+    const check = result.checks[0];
+    expect(check?.status, check?.evidence).toBe('pass');
+    expect(check?.evidence).toBe('sse_connections_active{role="admin"} 0 → 2 → 0 with 2 streams held, then closed');
   });
 });

@@ -43,9 +43,12 @@ function readSource(f: Fields, env: ReadEnv): FigureSource {
   return { url: f.requiredString('path'), as: f.has('as') ? readIdentity(f, 'as', '', env) : undefined, names: f.stringList('names') ?? [], schema: readSchema(f, 'schema'), count: f.string('count') };
 }
 
+/** How long the counts must hold still to be the baseline, ms. */
+const STEADY_MS = 150;
+
 /** Runs a server-figures check. */
 export const serverFiguresRunner: CheckKindRunner<ServerFiguresCheck> = {
-  plannedMs: (spec) => spec.settleMs * 2,
+  plannedMs: (spec) => spec.settleMs * 2 + STEADY_MS,
   async run(spec, ctx) {
     const sources = [spec.metrics, spec.stats].filter((s): s is FigureSource => s !== undefined);
     const problems: string[] = [];
@@ -104,7 +107,12 @@ interface CountedSource {
  */
 async function followCounts(spec: ServerFiguresCheck, sources: readonly CountedSource[], ctx: CheckContext): Promise<CountLine[] | CheckOutcome> {
   const countAll = async (): Promise<(number | undefined)[]> => Promise.all(sources.map(async ({ source, read }) => selectFigure(await read(), source.count as string)));
-  const baseline = sources.map(({ source, first }) => selectFigure(first, source.count as string));
+  const baseline = await steadyCounts(
+    sources.map(({ source, first }) => selectFigure(first, source.count as string)),
+    countAll,
+    spec.settleMs,
+    ctx,
+  );
   const absent = sources.filter((_s, i) => baseline[i] === undefined).map((s) => `${s.source.count ?? ''} (${s.source.url})`);
   if (absent.length > 0) return fail(`no figure ${absent.join(', ')}`);
   const probes: Probe[] = [];
@@ -124,6 +132,22 @@ async function followCounts(spec: ServerFiguresCheck, sources: readonly CountedS
 interface CountLine {
   readonly isOk: boolean;
   readonly text: string;
+}
+
+/**
+ * The baseline: counts that held still for `STEADY_MS` (at most `settleMs` of waiting). A stream
+ * an earlier check just closed can still be registered at the first reading; taking that as the
+ * baseline would count its unregistering against this check's streams.
+ */
+async function steadyCounts(first: (number | undefined)[], countAll: () => Promise<(number | undefined)[]>, settleMs: number, ctx: CheckContext): Promise<(number | undefined)[]> {
+  const deadline = performance.now() + settleMs;
+  let previous = first;
+  for (;;) {
+    if (performance.now() >= deadline || !(await ctx.sleep(STEADY_MS))) return previous;
+    const counts = await countAll();
+    if (counts.every((c, i) => c === previous[i])) return counts;
+    previous = counts;
+  }
 }
 
 /** Reads until every count equals its target or `settleMs` passes; the last reading. */
