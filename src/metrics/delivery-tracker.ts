@@ -129,6 +129,12 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
   let late = 0;
   let unsettled = 0;
 
+  // Per client, the seqs it has had, as sorted runs [start, end, start, end, ...]: deliveries
+  // come in order, so a delivery extends the last run. A replay of an event already settled
+  // (a snapshot on reconnect repeating old events) is then a duplicate when the client had it,
+  // whatever its age. Made at a client's first delivery.
+  const hadRuns: (number[] | undefined)[] = new Array<number[] | undefined>(n);
+
   const subscribers = options.subscribers;
   const createState = (seq: number, scheduledAt: number, isOwn: boolean): EventState => {
     const expectedEpoch = openEpoch.slice();
@@ -150,7 +156,9 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
     let state = events.get(seq);
     if (state === undefined) {
       if (seq < settledBelow) {
-        late += 1;
+        // Settled already: a second copy if this client had it, else later than its timeout.
+        if (hasRun(hadRuns[index], seq)) duplicated += 1;
+        else late += 1;
         return;
       }
       // Another shard published it before our schedule reached it (clock skew): expect it
@@ -169,6 +177,7 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
       return;
     }
     state.delivered[index] = 1;
+    hadRuns[index] = addToRuns(hadRuns[index], seq);
     const orderSlot = publishers === 1 ? index : index * publishers + (seq % publishers);
     if (seq < (lastSeq[orderSlot] as number)) outOfOrder += 1;
     else lastSeq[orderSlot] = seq;
@@ -307,4 +316,51 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
       return unsettled;
     },
   };
+}
+
+/** `runs` with `seq` added: the last run extended (the hot path), a new run, or (out of order) merged in place. */
+function addToRuns(runs: number[] | undefined, seq: number): number[] {
+  if (runs === undefined) return [seq, seq];
+  const lastEnd = runs[runs.length - 1] as number;
+  if (seq === lastEnd + 1) {
+    runs[runs.length - 1] = seq;
+    return runs;
+  }
+  if (seq > lastEnd) {
+    runs.push(seq, seq);
+    return runs;
+  }
+  // Out of order: the first run ending at or after seq - 1 (binary search; the last run does).
+  let low = 0;
+  let high = runs.length / 2 - 1;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if ((runs[2 * mid + 1] as number) < seq - 1) low = mid + 1;
+    else high = mid;
+  }
+  const i = 2 * low;
+  const start = runs[i] as number;
+  const end = runs[i + 1] as number;
+  if (seq >= start && seq <= end) return runs;
+  if (seq === end + 1) {
+    runs[i + 1] = seq;
+    // Joined the next run.
+    if (i + 2 < runs.length && runs[i + 2] === seq + 1) runs.splice(i + 1, 2);
+  } else if (seq === start - 1) runs[i] = seq;
+  else runs.splice(i, 0, seq, seq);
+  return runs;
+}
+
+/** Whether `seq` lies in one of the runs (binary search). */
+function hasRun(runs: number[] | undefined, seq: number): boolean {
+  if (runs === undefined) return false;
+  let low = 0;
+  let high = runs.length / 2 - 1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    if (seq < (runs[2 * mid] as number)) high = mid - 1;
+    else if (seq > (runs[2 * mid + 1] as number)) low = mid + 1;
+    else return true;
+  }
+  return false;
 }

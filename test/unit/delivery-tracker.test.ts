@@ -56,6 +56,42 @@ describe('delivery tracker', () => {
     expect(tracker.delivered).toBe(2);
   });
 
+  it('counts a replay of an event settled long ago as a duplicate at a client that had it (a snapshot on reconnect)', () => {
+    const { tracker, payload } = setup(2);
+    tracker.onOpen(0);
+    tracker.onOpen(1);
+    for (let seq = 0; seq < 6; seq++) {
+      tracker.onScheduled(seq, seq * 10, true);
+      tracker.onData(0, payload(seq), seq * 10 + 1);
+      // Client 1 misses seq 3 (it arrives nowhere for it).
+      if (seq !== 3) tracker.onData(1, payload(seq), seq * 10 + 1);
+    }
+    tracker.sweep(5_000);
+    expect(tracker.inFlight).toBe(0);
+    expect(tracker.lost).toBe(1);
+    // Client 0 reconnects and gets a snapshot of everything: six copies of events it had.
+    tracker.onClose(0);
+    tracker.onOpen(0);
+    tracker.onData(0, [0, 1, 2, 3, 4, 5].map(payload).join(','), 6_000);
+    expect(tracker.duplicated).toBe(6);
+    // Client 1's snapshot: five it had, and seq 3, which it never had (late, not a duplicate).
+    tracker.onData(1, [5, 3, 0, 4, 1, 2].map(payload).join(','), 6_000);
+    expect(tracker.duplicated).toBe(11);
+    expect(tracker.late).toBe(1);
+  });
+
+  it('knows what a client had when its deliveries came out of order and in runs with gaps', () => {
+    const { tracker, payload } = setup(1);
+    tracker.onOpen(0);
+    const had = [9, 2, 3, 7, 1, 5, 12, 6, 10];
+    for (let seq = 0; seq <= 12; seq++) tracker.onScheduled(seq, 0, true);
+    for (const seq of had) tracker.onData(0, payload(seq), 1);
+    tracker.sweep(5_000, true);
+    for (let seq = 0; seq <= 12; seq++) tracker.onData(0, payload(seq), 6_000);
+    expect(tracker.duplicated).toBe(had.length);
+    expect(tracker.late).toBe(13 - had.length);
+  });
+
   it('settles a failed publish at once expecting nothing, and complete events before their timeout', () => {
     const { tracker, payload } = setup(1);
     tracker.onOpen(0);
