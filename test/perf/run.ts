@@ -23,6 +23,8 @@ const HERE = fileURLToPath(new URL('./', import.meta.url));
 const QUICK = process.env['PERF_QUICK'] === '1';
 const STREAMS = Number(process.env['PERF_STREAMS'] ?? (QUICK ? 2000 : 19000));
 const PAIRS = Number(process.env['PERF_PAIRS'] ?? (QUICK ? 1 : 5));
+/** Runs per step of the highest-rate search, for raw and ssekit. */
+const STEP_RUNS = QUICK ? 1 : 3;
 
 type Figures = Record<string, number>;
 type ClientName = 'raw' | 'ssekit' | 'eventsource' | 'undici-es';
@@ -114,20 +116,37 @@ const fmt = (v: number | undefined, digits = 1): string => (v === undefined || !
 
 /**
  * The highest deliveries/s a client sustains with p99 < 50 ms and nothing lost: 500 streams,
- * stepping the publish rate up until a step fails.
+ * stepping the publish rate up until a step fails. One 8 s run is noisy near the edge (a GC or
+ * a scheduler hiccup moves p99 by tens of ms), so raw and ssekit run each step `STEP_RUNS`
+ * times and a step holds on its median p99 (and nothing lost in any run); the EventSource
+ * peers, over 50 ms at the first step, run each step once.
  */
 async function highestRate(client: ClientName): Promise<{ rate: number; steps: Figures[] }> {
   const perStreamRates = QUICK ? [20, 60] : [20, 40, 60, 80, 100, 140, 200];
+  const runs = client === 'raw' || client === 'ssekit' ? STEP_RUNS : 1;
   let best = 0;
   const steps: Figures[] = [];
   for (const rate of perStreamRates) {
-    const figures = await measureOne(client, 'latency', { clients: 500, rate, events: rate * (QUICK ? 3 : 8), durationMs: (QUICK ? 3 : 8) * 1000 });
-    steps.push({ deliveriesPerSecond: 500 * rate, ...figures });
-    const isOk = figures['failed'] === undefined && (figures['lost'] ?? 1) === 0 && (figures['p99Ms'] ?? Number.POSITIVE_INFINITY) < 50 && (figures['open'] ?? 0) === 500;
+    const tries: Figures[] = [];
+    for (let i = 0; i < runs; i++) tries.push(await measureOne(client, 'latency', { clients: 500, rate, events: rate * (QUICK ? 3 : 8), durationMs: (QUICK ? 3 : 8) * 1000 }));
+    const p99s = tries.map((f) => f['p99Ms'] ?? Number.POSITIVE_INFINITY);
+    const figures: Figures = { deliveriesPerSecond: 500 * rate, runs, p99Ms: median(p99s), p99MinMs: Math.min(...p99s), p99MaxMs: Math.max(...p99s), lost: tries.reduce((n, f) => n + (f['lost'] ?? 1), 0), open: Math.min(...tries.map((f) => f['open'] ?? 0)) };
+    if (tries.some((f) => f['failed'] !== undefined)) figures['failed'] = 1;
+    steps.push(figures);
+    const isOk = figures['failed'] === undefined && figures['lost'] === 0 && (figures['p99Ms'] as number) < 50 && figures['open'] === 500;
     if (!isOk) break;
     best = 500 * rate;
   }
   return { rate: best, steps };
+}
+
+/** The highest rate, and the p99 of the first step over 50 ms (its median, with the range of its runs). */
+function highestCell(found: { rate: number; steps: Figures[] } | undefined): string {
+  if (found === undefined) return 'n/a';
+  const over = found.steps.at(-1);
+  if (over === undefined || over['deliveriesPerSecond'] === found.rate) return String(found.rate);
+  const range = (over['runs'] ?? 1) > 1 ? ` (${fmt(over['p99MinMs'])}–${fmt(over['p99MaxMs'])})` : '';
+  return `${found.rate} (at ${over['deliveriesPerSecond']}: p99 ${fmt(over['p99Ms'])} ms${range}, ${over['lost']} lost)`;
 }
 
 /** Whole-process wall time of a command, ms, median of `runs`. */
@@ -173,7 +192,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|',
     row('streams held in one process', clients.map((c) => String(capacity[c]?.['open'] ?? 'n/a')), `${STREAMS}`),
     row('heap per open stream (after GC)', clients.map((c) => `${heapKiB(c)} KiB`), 'ssekit ≤ 1.10 × raw'),
-    row('highest deliveries/s with p99 < 50 ms and none lost (500 streams)', clients.map((c) => String(highest[c]?.rate ?? 'n/a')), 'ssekit ≥ raw'),
+    row(`highest deliveries/s with p99 < 50 ms and none lost (500 streams; raw and ssekit: median p99 of ${STEP_RUNS} runs per step)`, clients.map((c) => highestCell(highest[c])), 'ssekit ≥ raw'),
     row(`CPU per delivery at 50,000/s (µs, median of ${throughput.length} pairs, spread)`, [
       `${fmt(median(throughput.map((p) => p.raw['cpuUsPerDelivery'] ?? Number.NaN)), 2)} (${spread(throughput.map((p) => p.raw['cpuUsPerDelivery'] ?? Number.NaN), 2)})`,
       `${fmt(median(throughput.map((p) => p.ssekit['cpuUsPerDelivery'] ?? Number.NaN)), 2)} (${spread(throughput.map((p) => p.ssekit['cpuUsPerDelivery'] ?? Number.NaN), 2)}); ratio ${fmt(median(cpuRatio), 3)}`,
