@@ -7,7 +7,7 @@
  *
  * usage: es-client <impl: eventsource|undici> <mode: capacity|latency> <origin> <token> <json-args>
  */
-import { collect, publishAt, settleHeap, type PerfArgs } from './perf-common.js';
+import { collect, publishAt, settleHeap, warmUp, type PerfArgs } from './perf-common.js';
 
 const [impl, mode, origin, token, argsJson] = process.argv.slice(2) as [string, string, string, string, string];
 const args = JSON.parse(argsJson) as PerfArgs;
@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     result['heapPerStreamBytes'] = ((await settleHeap()) - baseline) / Math.max(1, open);
     result['rssBytes'] = process.memoryUsage().rss;
   } else {
+    await warmUp(origin, token, args.rate ?? 1, open, () => events);
     const before = events;
     await publishAt(origin, token, args.rate ?? 1, args.events ?? 0, (seq) => `{"pickup_address":"raw-${seq}-","delivery_address":"x","boxes_count":1}`, (seq, scheduledAt) => {
       sentAt[seq] = scheduledAt;

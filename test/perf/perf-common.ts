@@ -10,6 +10,22 @@ export interface PerfArgs {
   readonly churn?: number;
 }
 
+/**
+ * Publishing before a CPU or latency measurement, not measured, on every client's side: the
+ * first second of a cold process (client and server code still being compiled) is slower on
+ * both sides and would otherwise decide p99 (seen: 37–107 ms in that second, 15–27 ms after).
+ */
+export const WARMUP_MS = 2_000;
+
+/** Publishes at `rate` for `WARMUP_MS` and waits (at most 5 s) until `delivered()` has them all at `openStreams` streams. */
+export async function warmUp(origin: string, token: string, rate: number, openStreams: number, delivered: () => number): Promise<void> {
+  const count = Math.ceil((rate * WARMUP_MS) / 1000);
+  const target = delivered() + count * openStreams;
+  await publishAt(origin, token, rate, count, () => '{"pickup_address":"warm-up","delivery_address":"x","boxes_count":1}', () => undefined);
+  const deadline = performance.now() + 5000;
+  while (delivered() < target && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
 /** Heap used after a full GC (run with --expose-gc). */
 export async function settleHeap(): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;

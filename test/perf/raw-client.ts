@@ -7,7 +7,7 @@
  */
 import { Client } from 'undici';
 import { createParser } from 'eventsource-parser';
-import { collect, publishAt, settleHeap, type PerfArgs } from './perf-common.js';
+import { collect, publishAt, settleHeap, warmUp, type PerfArgs } from './perf-common.js';
 
 const [mode, origin, token, argsJson] = process.argv.slice(2) as [string, string, string, string];
 const args = JSON.parse(argsJson) as PerfArgs;
@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     result['heapPerStreamBytes'] = (heap - baseline) / Math.max(1, open);
     result['rssBytes'] = process.memoryUsage().rss;
   } else if (mode === 'throughput' || mode === 'latency') {
+    await warmUp(origin, token, args.rate ?? 1, open, () => events);
     const before = events;
     const started = performance.now();
     const cpuBefore = process.cpuUsage();

@@ -8,7 +8,7 @@ import { runBench } from '../../src/bench/run-bench.js';
 import { buildPlan } from '../../src/bench/scenario.js';
 import { createProducer } from '../../src/producers/producer.js';
 import { createStreamAgent } from '../../src/transport/agent.js';
-import { settleHeap, type PerfArgs } from './perf-common.js';
+import { settleHeap, WARMUP_MS, type PerfArgs } from './perf-common.js';
 
 const [mode, origin, token, argsJson] = process.argv.slice(2) as [string, string, string, string];
 const args = JSON.parse(argsJson) as PerfArgs;
@@ -16,21 +16,31 @@ const args = JSON.parse(argsJson) as PerfArgs;
 async function main(): Promise<void> {
   const baseline = await settleHeap();
   const durationMs = args.durationMs ?? 5_000;
-  const raw: Record<string, unknown> = {
-    name: `perf-${mode}`,
-    target: origin,
-    streams: ['/api/admin/events'],
-    auth: { token },
-    clients: { count: args.clients, rampUp: mode === 'capacity' ? `${Math.ceil(args.clients / 1000)}s` : '1s' },
-    duration: `${durationMs}ms`,
-    thresholds: [],
-    leak: { grace: '0s' },
-    connectTimeout: '30s',
+  const planFor = (runMs: number) => {
+    const raw: Record<string, unknown> = {
+      name: `perf-${mode}`,
+      target: origin,
+      streams: ['/api/admin/events'],
+      auth: { token },
+      clients: { count: args.clients, rampUp: mode === 'capacity' ? `${Math.ceil(args.clients / 1000)}s` : '1s' },
+      duration: `${runMs}ms`,
+      thresholds: [],
+      leak: { grace: '0s' },
+      connectTimeout: '30s',
+    };
+    if (args.rate !== undefined) raw['publish'] = { producer: '/orders', rate: args.rate, body: '{"pickup_address":"{{nonce}}","delivery_address":"x","boxes_count":1}', auth: { token } };
+    if (args.churn !== undefined) raw['churn'] = { rate: args.churn, mode: 'graceful' };
+    return buildPlan(raw, { thresholds: ['errors<100%'] }, 'perf');
   };
-  if (args.rate !== undefined) raw['publish'] = { producer: '/orders', rate: args.rate, body: '{"pickup_address":"{{nonce}}","delivery_address":"x","boxes_count":1}', auth: { token } };
-  if (args.churn !== undefined) raw['churn'] = { rate: args.churn, mode: 'graceful' };
-  const plan = buildPlan(raw, { thresholds: ['errors<100%'] }, 'perf');
+  const plan = planFor(durationMs);
   const dispatcher = createStreamAgent({ connectTimeoutMs: 30_000 });
+  const producerOn = (via: typeof dispatcher) => (url: string) => createProducer(url, { headers: { authorization: `Bearer ${token}` }, dispatcher: via });
+  // As the raw client does: publish for WARMUP_MS first, unmeasured, so both measure compiled
+  // code (on a dispatcher of its own: a run releases the one it is given).
+  if (mode === 'throughput' || mode === 'latency') {
+    const warmUpDispatcher = createStreamAgent({ connectTimeoutMs: 30_000 });
+    await runBench({ plan: planFor(WARMUP_MS), createProducer: producerOn(warmUpDispatcher), dispatcher: warmUpDispatcher, version: 'perf' }, { signal: new AbortController().signal });
+  }
   let heapPerStreamBytes = Number.NaN;
   let openAtMeasure = 0;
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -40,7 +50,7 @@ async function main(): Promise<void> {
   const result = await runBench(
     {
       plan,
-      createProducer: (url) => createProducer(url, { headers: { authorization: `Bearer ${token}` }, dispatcher }),
+      createProducer: producerOn(dispatcher),
       dispatcher,
       version: 'perf',
     },
