@@ -177,7 +177,9 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
       return;
     }
     state.delivered[index] = 1;
-    hadRuns[index] = addToRuns(hadRuns[index], seq);
+    const runs = hadRuns[index];
+    if (runs === undefined) hadRuns[index] = [seq, seq];
+    else addToRuns(runs, seq);
     const orderSlot = publishers === 1 ? index : index * publishers + (seq % publishers);
     if (seq < (lastSeq[orderSlot] as number)) outOfOrder += 1;
     else lastSeq[orderSlot] = seq;
@@ -318,17 +320,16 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
   };
 }
 
-/** `runs` with `seq` added: the last run extended (the hot path), a new run, or (out of order) merged in place. */
-function addToRuns(runs: number[] | undefined, seq: number): number[] {
-  if (runs === undefined) return [seq, seq];
+/** Adds `seq` to `runs` in place: the last run extended (the hot path), a new run, or (out of order) merged in. */
+function addToRuns(runs: number[], seq: number): void {
   const lastEnd = runs[runs.length - 1] as number;
   if (seq === lastEnd + 1) {
     runs[runs.length - 1] = seq;
-    return runs;
+    return;
   }
   if (seq > lastEnd) {
     runs.push(seq, seq);
-    return runs;
+    return;
   }
   // Out of order: the first run ending at or after seq - 1 (binary search; the last run does).
   let low = 0;
@@ -341,14 +342,13 @@ function addToRuns(runs: number[] | undefined, seq: number): number[] {
   const i = 2 * low;
   const start = runs[i] as number;
   const end = runs[i + 1] as number;
-  if (seq >= start && seq <= end) return runs;
+  if (seq >= start && seq <= end) return;
   if (seq === end + 1) {
     runs[i + 1] = seq;
     // Joined the next run.
     if (i + 2 < runs.length && runs[i + 2] === seq + 1) runs.splice(i + 1, 2);
   } else if (seq === start - 1) runs[i] = seq;
   else runs.splice(i, 0, seq, seq);
-  return runs;
 }
 
 /** Whether `seq` lies in one of the runs (binary search). */

@@ -122,15 +122,16 @@ class PendingCounts {
       // value would be below the true minimum. Any other bucket's lowest value lies between the two.
       if (count > 0) histogram.recordValueWithCount(index === minIndex ? this.minNonZero : lowestValueAt(index), count);
     }
-    this.total = 0;
-    this.lowIndex = Number.POSITIVE_INFINITY;
-    this.highIndex = -1;
-    this.minNonZero = Number.POSITIVE_INFINITY;
-    this.max = 0;
+    this.empty();
   }
 
   clear(): void {
     if (this.counts !== undefined && this.highIndex >= 0) this.counts.fill(0, this.lowIndex, this.highIndex + 1);
+    this.empty();
+  }
+
+  /** No value pending (the counts array is already zero). */
+  private empty(): void {
     this.total = 0;
     this.lowIndex = Number.POSITIVE_INFINITY;
     this.highIndex = -1;

@@ -54,27 +54,25 @@ function connectOptions(settings: HttpSettings): { timeout: number; allowH2: boo
 }
 
 /**
- * Creates the shared dispatcher for a command: an Agent, or a proxy-aware one when a proxy is
- * set. Close it when the command ends (`withStreamAgent` does).
+ * Creates the shared dispatcher for a command: an Agent, whose connections go through a proxy
+ * when one is set. Close it when the command ends (`withStreamAgent` does).
  */
 export function createStreamAgent(options: StreamAgentOptions = {}): Dispatcher {
   const keepAliveMs = options.keepAliveTimeoutMs ?? 1_000;
   const connect = connectOptions(options);
-  const agentOptions = {
+  return new Agent({
     bodyTimeout: 0,
     headersTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     keepAliveTimeout: keepAliveMs,
     keepAliveMaxTimeout: keepAliveMs,
     pipelining: 1,
     allowH2: connect.allowH2,
-    connect,
-  };
-  if (!hasProxy(options.proxy)) return new Agent(agentOptions);
-  // The fleet's connector: one rule (`proxyFor`, never loopback) and one CONNECT tunnel for
-  // every command. undici's EnvHttpProxyAgent matched NO_PROXY by host name (127.0.0.2 went to
-  // the proxy), and a proxy that closed the tunnel unanswered made its client reconnect in a
-  // tight loop (a closed socket counts as recoverable there).
-  return new Agent({ ...agentOptions, connect: createFleetConnector(options) });
+    // With a proxy, the fleet's connector: one rule (`proxyFor`, never loopback) and one CONNECT
+    // tunnel for every command. undici's EnvHttpProxyAgent matched NO_PROXY by host name
+    // (127.0.0.2 went to the proxy), and a proxy that closed the tunnel unanswered made its
+    // client reconnect in a tight loop (a closed socket counts as recoverable there).
+    connect: hasProxy(options.proxy) ? createFleetConnector(options) : connect,
+  });
 }
 
 /**
